@@ -1,0 +1,1 @@
+// pcap capture backend (libpcap); see pcap_file.hpp

@@ -1,0 +1,1 @@
+// Linux backends; see tap_device.hpp
