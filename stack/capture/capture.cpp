@@ -1,1 +1,0 @@
-// pcap capture backend (libpcap); see pcap_file.hpp
