@@ -1,1 +1,0 @@
-// Linux backends; see tap_device.hpp
