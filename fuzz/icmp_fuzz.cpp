@@ -8,10 +8,13 @@
 #include <cstdlib>
 #include <variant>
 
+#include "fuzz/fuzz_support.hpp"
 #include "stack/wire/icmp.hpp"
 
 using namespace tapstack;
 using namespace tapstack::wire;
+using tapstack::fuzz::require;
+using tapstack::fuzz::same_up_to_zero_checksum;
 
 namespace {
 
@@ -23,20 +26,6 @@ Bytes quoted_datagram(const IcmpRepr& repr) {
     return t->quoted;
   }
   return {};
-}
-
-bool same_up_to_zero_checksum(Bytes a, Bytes b, std::size_t checksum_at) {
-  if (a.size() != b.size()) {
-    return false;
-  }
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (i != checksum_at && i != checksum_at + 1 && a[i] != b[i]) {
-      return false;
-    }
-  }
-  const std::uint16_t x = load_be16(a, checksum_at);
-  const std::uint16_t y = load_be16(b, checksum_at);
-  return x == y || (x == 0x0000 && y == 0xffff) || (x == 0xffff && y == 0x0000);
 }
 
 void check_quote(Bytes quoted) {

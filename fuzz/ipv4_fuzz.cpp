@@ -6,28 +6,13 @@
 // accepts and never read past the input.
 #include <cstdlib>
 
+#include "fuzz/fuzz_support.hpp"
 #include "stack/wire/ipv4.hpp"
 
 using namespace tapstack;
 using namespace tapstack::wire;
-
-namespace {
-
-bool same_up_to_zero_checksum(Bytes a, Bytes b, std::size_t checksum_at) {
-  if (a.size() != b.size()) {
-    return false;
-  }
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (i != checksum_at && i != checksum_at + 1 && a[i] != b[i]) {
-      return false;
-    }
-  }
-  const std::uint16_t x = load_be16(a, checksum_at);
-  const std::uint16_t y = load_be16(b, checksum_at);
-  return x == y || (x == 0x0000 && y == 0xffff) || (x == 0xffff && y == 0x0000);
-}
-
-}  // namespace
+using tapstack::fuzz::require;
+using tapstack::fuzz::same_up_to_zero_checksum;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const Bytes input(reinterpret_cast<const std::byte*>(data), size);

@@ -9,20 +9,18 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "fuzz/fuzz_support.hpp"
 #include "stack/wire/tcp.hpp"
 
 using namespace tapstack;
 using namespace tapstack::wire;
+using tapstack::fuzz::require;
+using tapstack::fuzz::same_up_to_zero_checksum;
 
 namespace {
 constexpr std::size_t kAddressesLen = 8;
 constexpr std::size_t kChecksumAt = 16;
 
-void check(bool ok) {
-  if (!ok) {
-    std::abort();
-  }
-}
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -37,37 +35,37 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (!view.ok()) {
     return 0;
   }
-  check(view->header_len() + view->payload().size() == segment.size());
-  check(view->options().size() == view->header_len() - TcpView::kHeaderLen);
+  require(view->header_len() + view->payload().size() == segment.size());
+  require(view->options().size() == view->header_len() - TcpView::kHeaderLen);
 
   const bool verified = view->verify_checksum(src, dst);
   auto repr = TcpRepr::parse(*view, src, dst, ChecksumCheck::Skip);
   auto strict = TcpRepr::parse(*view, src, dst, ChecksumCheck::Verify);
   if (!verified) {
     // The checksum is checked before the options.
-    check(!strict.ok() && strict.error() == Error::BadChecksum);
+    require(!strict.ok() && strict.error() == Error::BadChecksum);
   }
   if (!repr.ok()) {
-    check(repr.error() == Error::BadOptionLength || repr.error() == Error::BadOption);
-    check(!TcpOptions::parse(view->options()).ok());
+    require(repr.error() == Error::BadOptionLength || repr.error() == Error::BadOption);
+    require(!TcpOptions::parse(view->options()).ok());
     if (verified) {
-      check(!strict.ok() && strict.error() == repr.error());
+      require(!strict.ok() && strict.error() == repr.error());
     }
     return 0;
   }
   if (verified) {
-    check(strict.ok() && *strict == *repr);
+    require(strict.ok() && *strict == *repr);
   }
-  check(repr->header_len() == view->header_len());
+  require(repr->header_len() == view->header_len());
 
   ByteVector out(repr->buffer_len());
   std::ranges::copy(view->payload(), out.begin() + static_cast<std::ptrdiff_t>(repr->header_len()));
   repr->emit(out, src, dst);
 
-  check(out.size() == segment.size());
+  require(out.size() == segment.size());
   for (std::size_t i = 0; i < out.size(); ++i) {
     if (i != kChecksumAt && i != kChecksumAt + 1) {
-      check(out[i] == segment[i]);
+      require(out[i] == segment[i]);
     }
   }
   if (verified) {
@@ -75,13 +73,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     // 0xffff verifies where emit computes 0.
     const std::uint16_t sent = load_be16(segment, kChecksumAt);
     const std::uint16_t emitted = load_be16(as_bytes(out), kChecksumAt);
-    check(sent == emitted || (sent == 0xffff && emitted == 0));
+    require(sent == emitted || (sent == 0xffff && emitted == 0));
   }
 
   auto again = TcpView::parse(as_bytes(out));
-  check(again.ok());
-  check(again->verify_checksum(src, dst));
+  require(again.ok());
+  require(again->verify_checksum(src, dst));
   auto reparsed = TcpRepr::parse(*again, src, dst, ChecksumCheck::Verify);
-  check(reparsed.ok() && *reparsed == *repr);
+  require(reparsed.ok() && *reparsed == *repr);
   return 0;
 }

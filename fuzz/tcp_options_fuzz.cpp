@@ -7,18 +7,13 @@
 #include <optional>
 #include <vector>
 
+#include "fuzz/fuzz_support.hpp"
 #include "stack/wire/tcp_options.hpp"
 
 using namespace tapstack;
 using namespace tapstack::wire;
-
-namespace {
-void check(bool ok) {
-  if (!ok) {
-    std::abort();
-  }
-}
-}  // namespace
+using tapstack::fuzz::require;
+using tapstack::fuzz::same_up_to_zero_checksum;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const Bytes input(reinterpret_cast<const std::byte*>(data), size);
@@ -27,25 +22,25 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::optional<Error> error;
   std::size_t steps = 0;
   for (TcpOptionReader reader(input); !reader.done();) {
-    check(++steps <= TcpOptions::kMaxLen + 1);  // every option takes at least a byte
+    require(++steps <= TcpOptions::kMaxLen + 1);  // every option takes at least a byte
     auto option = reader.next();
     if (!option.ok()) {
       error = option.error();
-      check(reader.done());
+      require(reader.done());
       break;
     }
-    check(is_encodable(*option));
+    require(is_encodable(*option));
     list.push_back(*option);
   }
 
   auto parsed = TcpOptions::parse(input);
   if (error) {
-    check(!parsed.ok() && parsed.error() == *error);
-    check(*error == Error::BadOptionLength || *error == Error::BadOption);
+    require(!parsed.ok() && parsed.error() == *error);
+    require(*error == Error::BadOptionLength || *error == Error::BadOption);
     return 0;
   }
-  check(parsed.ok());
-  check(std::ranges::equal(parsed->bytes(), input));
+  require(parsed.ok());
+  require(std::ranges::equal(parsed->bytes(), input));
 
   std::size_t total = 0;
   TcpOptions rebuilt;
@@ -56,7 +51,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::optional<tcp_option::Timestamps> timestamps;
   for (const TcpOption& o : list) {
     total += encoded_len(o);
-    check(rebuilt.push(o));
+    require(rebuilt.push(o));
     if (const auto* m = std::get_if<tcp_option::Mss>(&o); m && !mss) {
       mss = m->value;
     } else if (const auto* w = std::get_if<tcp_option::WindowScale>(&o); w && !window_scale) {
@@ -69,15 +64,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       timestamps = *t;
     }
   }
-  check(total == input.size());
-  check(rebuilt == *parsed);
-  check(parsed->mss() == mss);
-  check(parsed->window_scale() == window_scale);
-  check(parsed->sack_permitted() == sack_permitted);
-  check(parsed->sack_blocks() == sack_blocks);
-  check(parsed->timestamps() == timestamps);
+  require(total == input.size());
+  require(rebuilt == *parsed);
+  require(parsed->mss() == mss);
+  require(parsed->window_scale() == window_scale);
+  require(parsed->sack_permitted() == sack_permitted);
+  require(parsed->sack_blocks() == sack_blocks);
+  require(parsed->timestamps() == timestamps);
 
   auto again = TcpOptions::parse(rebuilt.bytes());
-  check(again.ok() && *again == *parsed);
+  require(again.ok() && *again == *parsed);
   return 0;
 }

@@ -8,20 +8,18 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "fuzz/fuzz_support.hpp"
 #include "stack/wire/udp.hpp"
 
 using namespace tapstack;
 using namespace tapstack::wire;
+using tapstack::fuzz::require;
+using tapstack::fuzz::same_up_to_zero_checksum;
 
 namespace {
 constexpr std::size_t kAddressesLen = 8;
 constexpr std::size_t kChecksumAt = 6;
 
-void check(bool ok) {
-  if (!ok) {
-    std::abort();
-  }
-}
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -35,17 +33,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (!view.ok()) {
     return 0;
   }
-  check(view->bytes().size() == view->length());
-  check(view->payload().size() + UdpView::kHeaderLen == view->length());
+  require(view->bytes().size() == view->length());
+  require(view->payload().size() + UdpView::kHeaderLen == view->length());
 
   auto repr = UdpRepr::parse(*view, src, dst, ChecksumCheck::Skip);
-  check(repr.ok());
+  require(repr.ok());
   const bool verified = view->verify_checksum(src, dst);
   auto strict = UdpRepr::parse(*view, src, dst, ChecksumCheck::Verify);
   if (verified) {
-    check(strict.ok() && *strict == *repr);
+    require(strict.ok() && *strict == *repr);
   } else {
-    check(!strict.ok() && strict.error() == Error::BadChecksum);
+    require(!strict.ok() && strict.error() == Error::BadChecksum);
   }
 
   ByteVector out(repr->buffer_len());
@@ -55,20 +53,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // Everything but the checksum is kept; a checksum that verified, or its
   // absence, comes back unchanged too.
   const Bytes original = view->bytes();
-  check(out.size() == original.size());
+  require(out.size() == original.size());
   for (std::size_t i = 0; i < out.size(); ++i) {
     if (i != kChecksumAt && i != kChecksumAt + 1) {
-      check(out[i] == original[i]);
+      require(out[i] == original[i]);
     }
   }
   if (verified) {
-    check(std::ranges::equal(out, original));
+    require(std::ranges::equal(out, original));
   }
 
   auto again = UdpView::parse(as_bytes(out));
-  check(again.ok());
-  check(again->verify_checksum(src, dst));
+  require(again.ok());
+  require(again->verify_checksum(src, dst));
   auto reparsed = UdpRepr::parse(*again, src, dst, ChecksumCheck::Verify);
-  check(reparsed.ok() && *reparsed == *repr);
+  require(reparsed.ok() && *reparsed == *repr);
   return 0;
 }

@@ -4,6 +4,8 @@
 #include <rapidcheck.h>
 #include <rapidcheck/gtest.h>
 
+#include "property_tests/wire_generators.hpp"
+
 #include <algorithm>
 #include <vector>
 
@@ -11,47 +13,6 @@
 
 namespace tapstack::wire {
 namespace {
-
-TcpOptionBytes gen_option_bytes(std::size_t max_len) {
-  const auto len = *rc::gen::inRange<std::size_t>(0, max_len + 1);
-  const auto raw = *rc::gen::container<std::vector<std::uint8_t>>(len, rc::gen::arbitrary<std::uint8_t>());
-  TcpOptionBytes out;
-  for (std::uint8_t b : raw) {
-    const std::byte one{b};
-    (void)out.append(Bytes{&one, 1});
-  }
-  return out;
-}
-
-TcpOption gen_option() {
-  switch (*rc::gen::inRange(0, 8)) {
-    case 0:
-      return tcp_option::End{gen_option_bytes(8)};
-    case 1:
-      return tcp_option::Nop{};
-    case 2:
-      return tcp_option::Mss{*rc::gen::arbitrary<std::uint16_t>()};
-    case 3:
-      return tcp_option::WindowScale{*rc::gen::arbitrary<std::uint8_t>()};
-    case 4:
-      return tcp_option::SackPermitted{};
-    case 5: {
-      tcp_option::Sack sack;
-      const auto n = *rc::gen::inRange<std::size_t>(1, SackBlocks::kMax + 1);
-      for (std::size_t i = 0; i < n; ++i) {
-        RC_ASSERT(sack.blocks.push_back(
-            SackBlock{*rc::gen::arbitrary<std::uint32_t>(), *rc::gen::arbitrary<std::uint32_t>()}));
-      }
-      return sack;
-    }
-    case 6:
-      return tcp_option::Timestamps{*rc::gen::arbitrary<std::uint32_t>(), *rc::gen::arbitrary<std::uint32_t>()};
-    default: {
-      const auto kind = *rc::gen::suchThat<std::uint8_t>([](std::uint8_t k) { return !is_known_tcp_option_kind(k); });
-      return tcp_option::Unknown{kind, gen_option_bytes(12)};
-    }
-  }
-}
 
 TcpRepr gen_repr() {
   TcpRepr repr;
@@ -65,7 +26,7 @@ TcpRepr gen_repr() {
   repr.urgent_pointer = *rc::gen::arbitrary<std::uint16_t>();
   const auto count = *rc::gen::inRange(0, 10);
   for (int i = 0; i < count; ++i) {
-    (void)repr.options.push(gen_option());  // those that do not fit are left out
+    (void)repr.options.push(gen_tcp_option(8, 12));  // those that do not fit are left out
   }
   repr.options.pad();  // emit pads with zeros; padded options parse back equal
   return repr;
