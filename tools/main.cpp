@@ -9,6 +9,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "tapstack 0.1.0");
   int exit_code = tapstack::tools::kExitOk;
   tapstack::tools::register_decode(app, exit_code);
+  tapstack::tools::register_live(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
