@@ -19,29 +19,8 @@
 #include <vector>
 
 #include "sim/distributions.hpp"
+#include "tests/support/allocation_counter.hpp"
 
-// Counts every operator new in this test program, to prove offer() never
-// allocates. The counterpart deletes free what these allocate (GCC cannot see
-// that pairing once they are inlined, hence the pragma).
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-namespace {
-std::size_t g_allocations = 0;
-}  // namespace
-
-void* operator new(std::size_t size) {
-  ++g_allocations;
-  if (void* p = std::malloc(size == 0 ? 1 : size)) {
-    return p;
-  }
-  throw std::bad_alloc{};
-}
-void* operator new[](std::size_t size) { return operator new(size); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-#pragma GCC diagnostic pop
 
 namespace tapstack::sim {
 namespace {
@@ -99,14 +78,14 @@ TEST(FaultModel, DefaultsDeliverEveryFrameOnceAfterTheDelay) {
 
 TEST(FaultModel, OfferNeverAllocates) {
   FaultModel model(all_faults(), 7);
-  const std::size_t before = g_allocations;
-  for (std::int64_t i = 0; i < 20'000; ++i) {
-    (void)model.offer(at_us(i * 10), 64 + static_cast<std::size_t>(i % 1400));
-  }
-  EXPECT_EQ(g_allocations, before);
+  EXPECT_EQ(test_support::allocations_during([&] {
+              for (std::int64_t i = 0; i < 20'000; ++i) {
+                (void)model.offer(at_us(i * 10), 64 + static_cast<std::size_t>(i % 1400));
+              }
+            }),
+            0u);
   // The counter works: a vector does allocate.
-  std::vector<int> v(3);
-  EXPECT_GT(g_allocations, before);
+  EXPECT_GT(test_support::allocations_during([] { std::vector<int> v(3); }), 0u);
 }
 
 TEST(FaultModelDeathTest, TimeGoingBackwardsAborts) {

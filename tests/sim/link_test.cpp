@@ -10,25 +10,8 @@
 
 #include "sim/world.hpp"
 #include "stack/link/device.hpp"
+#include "tests/support/allocation_counter.hpp"
 
-// Counts heap allocations while `g_counting` is set (see scheduler_test.cpp).
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-namespace {
-bool g_counting = false;
-std::uint64_t g_allocations = 0;
-}  // namespace
-
-void* operator new(std::size_t size) {
-  if (g_counting) {
-    g_allocations++;
-  }
-  if (void* p = std::malloc(size == 0 ? 1 : size)) {
-    return p;
-  }
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace tapstack::sim {
 namespace {
@@ -300,11 +283,7 @@ TEST_F(LinkTest, NoAllocationPerFrameAfterWarmUp) {
   // Warm-up at twice the measured rate: the pool and the event queue grow
   // past the largest size the measured traffic needs.
   send_for(200, 100);
-  g_allocations = 0;
-  g_counting = true;
-  send_for(200, 50);
-  g_counting = false;
-  EXPECT_EQ(g_allocations, 0u);
+  EXPECT_EQ(test_support::allocations_during([&] { send_for(200, 50); }), 0u);
   EXPECT_GT(static_cast<Sink*>(*sink)->frames, 25000u);
 }
 

@@ -8,26 +8,8 @@
 #include <utility>
 #include <vector>
 
-// Counts heap allocations while `g_counting` is set, to prove the typed event
-// path allocates nothing in steady state. (The replacement new/delete pair
-// over malloc/free is consistent; GCC cannot see that through inlining.)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-namespace {
-bool g_counting = false;
-std::uint64_t g_allocations = 0;
-}  // namespace
+#include "tests/support/allocation_counter.hpp"
 
-void* operator new(std::size_t size) {
-  if (g_counting) {
-    g_allocations++;
-  }
-  if (void* p = std::malloc(size == 0 ? 1 : size)) {
-    return p;
-  }
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace tapstack::sim {
 namespace {
@@ -207,12 +189,11 @@ TEST(Scheduler, TypedEventsAllocateNothingInSteadyState) {
     scheduler.schedule_at(at_ms(0), chain, i * 1'000'000);
   }
   (void)scheduler.run_until(at_ms(1), 100'000);  // warm-up: the heap reaches its size
-  g_allocations = 0;
-  g_counting = true;
-  const SchedulerRun run = scheduler.run_until(at_ms(1000), 200'000);
-  g_counting = false;
+  SchedulerRun run;
+  const std::uint64_t allocations =
+      test_support::allocations_during([&] { run = scheduler.run_until(at_ms(1000), 200'000); });
   EXPECT_EQ(run.events, 200'000u);
-  EXPECT_EQ(g_allocations, 0u);
+  EXPECT_EQ(allocations, 0u);
 }
 
 }  // namespace
