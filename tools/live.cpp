@@ -28,16 +28,12 @@
 #include "stack/os/tap_device.hpp"
 #include "stack/stack.hpp"
 #include "tools/commands.hpp"
+#include "tools/options.hpp"
 
 namespace tapstack::tools {
 
 namespace {
 
-// The first two octets of the default MAC: 02 sets the IEEE 802 locally administered bit (and
-// leaves the group bit clear), 0x54 is 'T' for tapstack. The other four are the IPv4 address,
-// so two tapstacks with different addresses never share a MAC.
-constexpr std::uint8_t kDefaultMacPrefix0 = 0x02;
-constexpr std::uint8_t kDefaultMacPrefix1 = 0x54;
 // The event loop ticks this often: the pcap is flushed, and --stats counts its interval in ticks.
 constexpr Duration kTick = Duration::seconds(1);
 
@@ -64,23 +60,6 @@ struct LivePlan {
   std::uint64_t seed = 0;
 };
 
-// "tapstack live: --flag: message" on stderr, for a bad flag or value.
-struct UsageError {
-  std::string message;
-};
-
-UsageError usage(std::string_view flag, std::string_view message) {
-  return UsageError{std::string(flag) + ": " + std::string(message)};
-}
-
-wire::MacAddress default_mac(wire::Ipv4Address ip) {
-  return wire::MacAddress{{kDefaultMacPrefix0, kDefaultMacPrefix1, static_cast<std::uint8_t>(ip.value >> 24),
-                           static_cast<std::uint8_t>(ip.value >> 16), static_cast<std::uint8_t>(ip.value >> 8),
-                           static_cast<std::uint8_t>(ip.value)}};
-}
-
-std::string in_quotes(std::string_view s) { return "'" + std::string(s) + "'"; }
-
 Result<LivePlan, UsageError> plan(const LiveOptions& o) {
   LivePlan p;
   // --tap
@@ -92,52 +71,16 @@ Result<LivePlan, UsageError> plan(const LiveOptions& o) {
   }
   p.tap = o.tap;
 
-  // --ip ADDR/PREFIX
-  constexpr std::string_view kIpForm =
-      "expected ADDR/PREFIX with a unicast IPv4 ADDR and PREFIX 0..32, e.g. 10.99.0.2/24";
-  const std::size_t slash = o.ip.find('/');
-  if (slash == std::string::npos) {
-    return fail(usage("--ip", in_quotes(o.ip) + " has no /PREFIX; " + std::string(kIpForm)));
-  }
-  const auto address = wire::Ipv4Address::parse(std::string_view(o.ip).substr(0, slash));
-  const std::string prefix_text = o.ip.substr(slash + 1);
-  if (!address) {
-    return fail(usage("--ip", in_quotes(o.ip) + ": " + in_quotes(o.ip.substr(0, slash)) + " is not an IPv4 address; " +
-                                  std::string(kIpForm)));
-  }
-  unsigned prefix = 0;
-  if (prefix_text.empty() || prefix_text.size() > 2 ||
-      prefix_text.find_first_not_of("0123456789") != std::string::npos ||
-      (prefix = static_cast<unsigned>(std::stoul(prefix_text))) > 32) {
-    return fail(usage("--ip", in_quotes(o.ip) + ": prefix " + in_quotes(prefix_text) + " is not 0..32; " +
-                                  std::string(kIpForm)));
-  }
+  // --ip ADDR/PREFIX, --mac
   InterfaceConfig& itf = p.config.interface;
-  itf.address = *address;
-  itf.prefix_len = static_cast<std::uint8_t>(prefix);
-  if (address->is_unspecified() || address->is_broadcast() || address->is_multicast() || address->is_loopback()) {
-    return fail(usage("--ip", in_quotes(o.ip) + ": not a unicast address; " + std::string(kIpForm)));
+  if (auto ok = parse_ip_option(o.ip, itf); !ok.ok()) {
+    return fail(ok.error());
   }
-  if (prefix < 31 && (address->value & ~itf.netmask()) == ~itf.netmask()) {
-    return fail(usage("--ip", in_quotes(o.ip) + ": that is the subnet's broadcast address; " + std::string(kIpForm)));
+  if (auto ok = parse_mac_option(o.mac, itf); !ok.ok()) {
+    return fail(ok.error());
   }
-  // RFC 1122 3.2.1.3 (a)/(b): a host part of all zeros means "this host", not an address.
-  if (prefix < 31 && (address->value & ~itf.netmask()) == 0) {
-    return fail(usage("--ip", in_quotes(o.ip) + ": that is the subnet's network address; " + std::string(kIpForm)));
-  }
-
-  // --mac
-  if (o.mac.empty()) {
-    itf.mac = default_mac(*address);
-  } else {
-    const auto mac = wire::MacAddress::parse(o.mac);
-    if (!mac || mac->is_multicast() || *mac == wire::MacAddress{}) {
-      return fail(usage("--mac", in_quotes(o.mac) +
-                                     " is not a unicast MAC; expected six hex pairs like 02:54:0a:63:00:02 "
-                                     "(first octet even, not all zero)"));
-    }
-    itf.mac = *mac;
-  }
+  const wire::Ipv4Address* address = &itf.address;
+  const unsigned prefix = itf.prefix_len;
 
   // --gateway
   if (!o.gateway.empty()) {
@@ -158,16 +101,11 @@ Result<LivePlan, UsageError> plan(const LiveOptions& o) {
   }
 
   // --serve
-  for (const std::string& text : o.serve) {
-    auto spec = apps::parse_service_spec(text);
-    if (!spec.ok()) {
-      return fail(usage("--serve", spec.error()));
-    }
-    p.services.push_back(*spec);
+  auto services = parse_serve_options(o.serve);
+  if (!services.ok()) {
+    return fail(services.error());
   }
-  if (auto ok = apps::check_service_specs(p.services); !ok.ok()) {
-    return fail(usage("--serve", ok.error()));
-  }
+  p.services = std::move(*services);
 
   // --stats-interval
   if (o.stats_interval == 0 || o.stats_interval > 86400) {

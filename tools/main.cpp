@@ -10,6 +10,7 @@ int main(int argc, char** argv) {
   int exit_code = tapstack::tools::kExitOk;
   tapstack::tools::register_decode(app, exit_code);
   tapstack::tools::register_live(app, exit_code);
+  tapstack::tools::register_replay(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
