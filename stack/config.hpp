@@ -12,6 +12,7 @@
 
 #include "stack/base/result.hpp"
 #include "stack/base/time.hpp"
+#include "stack/tcp/rto.hpp"
 #include "stack/wire/address.hpp"
 
 namespace tapstack {
@@ -74,12 +75,38 @@ struct InterfaceConfig {
   constexpr bool on_link(wire::Ipv4Address ip) const { return (ip.value & netmask()) == (address.value & netmask()); }
 };
 
+// TCP (stack/tcp, RFC 9293 and companions). Every queue and buffer is bounded here.
+struct TcpLimits {
+  std::size_t connections_max = 1024;                 // TCBs of every state but LISTEN (TIME-WAIT included)
+  std::size_t listeners_max = 64;
+  std::size_t backlog_max = 128;                      // a listen() backlog is clamped to 1..backlog_max
+  std::size_t send_buffer_bytes = 256 * 1024;         // per connection
+  std::size_t receive_buffer_bytes = 256 * 1024;      // per connection; the window offered is at most this
+  std::size_t out_of_order_ranges_max = 32;           // islands of out-of-order data held per connection
+  std::uint16_t mss_default = 536;                    // RFC 9293 3.7.1 / RFC 6691: peer sent no MSS option
+  bool window_scaling = true;                         // RFC 7323 2: offer the window scale option
+  Duration msl = Duration::seconds(30);               // TIME-WAIT lasts 2 * msl (RFC 9293 3.4.2)
+  tcp::RtoConfig rto;                                   // RFC 6298: initial 1 s, min 200 ms, max 60 s
+  std::uint32_t retransmissions_max = 12;             // data/FIN retransmissions, then "timed out" (RFC 1122 4.2.3.5 R2)
+  std::uint32_t syn_retransmissions_max = 6;          // SYN and SYN-ACK retransmissions
+  Duration delayed_ack = Duration::milliseconds(40);  // RFC 1122 4.2.3.2 / RFC 9293 3.8.6.3: at most 500 ms (issue: <= 200 ms)
+  bool nagle = true;                                  // RFC 9293 3.7.4; per socket: Stack::tcp_set_nagle
+  std::uint32_t initial_window_segments = 10;         // RFC 6928
+  std::uint32_t challenge_acks_per_second = 100;      // RFC 5961 7: rate limit of challenge ACKs (and RSTs we send)
+  bool keepalive = false;                             // RFC 1122 4.2.3.6: off by default
+  Duration keepalive_idle = Duration::seconds(7200);
+  Duration keepalive_interval = Duration::seconds(75);
+  std::uint32_t keepalive_probes = 9;
+  Duration persist_max = Duration::seconds(60);       // zero-window probe interval ceiling (RFC 9293 3.8.6.1)
+};
+
 struct StackConfig {
   InterfaceConfig interface;
   ArpLimits arp;
   ReassemblyLimits reassembly;
   IcmpLimits icmp;
   UdpLimits udp;
+  TcpLimits tcp;
   std::uint8_t default_ttl = 64;
   std::size_t tx_queue_frames_max = 1024;             // frames the device refused, kept for the next poll
   Duration tx_retry_interval = Duration::milliseconds(1);  // poll() deadline while that queue is not empty
@@ -183,6 +210,58 @@ inline Result<Unit, std::string> StackConfig::validate() const {
   }
   if (udp.receive_queue_bytes_max == 0) {
     return bad("udp.receive_queue_bytes_max must be >= 1");
+  }
+  // TCP.
+  if (tcp.connections_max == 0) {
+    return bad("tcp.connections_max must be >= 1");
+  }
+  if (tcp.listeners_max == 0) {
+    return bad("tcp.listeners_max must be >= 1");
+  }
+  if (tcp.backlog_max == 0) {
+    return bad("tcp.backlog_max must be >= 1");
+  }
+  if (tcp.send_buffer_bytes == 0 || tcp.send_buffer_bytes > (std::size_t{1} << 30)) {
+    return bad("tcp.send_buffer_bytes must be in 1..2^30");
+  }
+  // RFC 7323 2.3: with scaling the window reaches 2^30; keep the buffer within that.
+  if (tcp.receive_buffer_bytes == 0 || tcp.receive_buffer_bytes > (std::size_t{1} << 30)) {
+    return bad("tcp.receive_buffer_bytes must be in 1..2^30");
+  }
+  if (tcp.out_of_order_ranges_max == 0) {
+    return bad("tcp.out_of_order_ranges_max must be >= 1");
+  }
+  if (tcp.mss_default < 64) {
+    return bad("tcp.mss_default must be >= 64");
+  }
+  if (tcp.msl <= Duration::zero()) {
+    return bad("tcp.msl must be > 0");
+  }
+  if (tcp.rto.min_rto <= Duration::zero() || tcp.rto.max_rto < tcp.rto.min_rto ||
+      tcp.rto.initial_rto < tcp.rto.min_rto || tcp.rto.initial_rto > tcp.rto.max_rto) {
+    return bad("tcp.rto must have 0 < min_rto <= initial_rto <= max_rto");
+  }
+  if (tcp.retransmissions_max == 0) {
+    return bad("tcp.retransmissions_max must be >= 1");
+  }
+  if (tcp.syn_retransmissions_max == 0) {
+    return bad("tcp.syn_retransmissions_max must be >= 1");
+  }
+  // RFC 1122 4.2.3.2: the delay MUST be less than 0.5 seconds (the issue asks at most 200 ms).
+  if (tcp.delayed_ack < Duration::zero() || tcp.delayed_ack > Duration::milliseconds(200)) {
+    return bad("tcp.delayed_ack must be in 0..200 ms");
+  }
+  if (tcp.initial_window_segments == 0) {
+    return bad("tcp.initial_window_segments must be >= 1");
+  }
+  if (tcp.keepalive_idle <= Duration::zero() || tcp.keepalive_interval <= Duration::zero()) {
+    return bad("tcp.keepalive_idle and tcp.keepalive_interval must be > 0");
+  }
+  if (tcp.keepalive_probes == 0) {
+    return bad("tcp.keepalive_probes must be >= 1");
+  }
+  if (tcp.persist_max < tcp.rto.min_rto) {
+    return bad("tcp.persist_max must be >= tcp.rto.min_rto");
   }
   return Unit{};
 }

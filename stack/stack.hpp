@@ -44,6 +44,11 @@
 #include "stack/ip/reassembly.hpp"
 #include "stack/link/arp_cache.hpp"
 #include "stack/link/device.hpp"
+#include "stack/tcp/connection.hpp"
+#include "stack/tcp/isn.hpp"
+#include "stack/tcp/tcp_counters.hpp"
+#include "stack/socket/socket_error.hpp"
+#include "stack/tcp/state.hpp"
 #include "stack/wire/address.hpp"
 #include "stack/wire/arp.hpp"
 #include "stack/wire/ethernet.hpp"
@@ -67,30 +72,29 @@ struct EchoReplyInfo {
   ByteVector data;
 };
 
-enum class SocketError : std::uint8_t {
-  AddressInUse,     // udp_bind: the port is bound already
-  TooManySockets,   // udp_bind: udp.sockets_max, or no ephemeral port left
-  BadSocket,        // no such socket (never opened, or closed)
-  MessageTooLong,   // payload beyond what one IPv4 datagram carries (65507 bytes for UDP)
-  NoRoute,          // destination neither on-link nor reachable through a gateway (or our own)
-  WouldBlock,       // transmit queue or ARP pending queue full: try again later
-  InvalidArgument,  // destination 0.0.0.0 or port 0
+using UdpSocketId = std::uint32_t;
+using TcpSocketId = std::uint32_t;
+
+
+struct TcpEndpoint {
+  wire::Ipv4Address address;
+  std::uint16_t port = 0;
+  bool operator==(const TcpEndpoint&) const = default;
 };
 
-constexpr std::string_view to_string(SocketError e) {
-  switch (e) {
-    case SocketError::AddressInUse: return "address in use";
-    case SocketError::TooManySockets: return "too many sockets";
-    case SocketError::BadSocket: return "bad socket";
-    case SocketError::MessageTooLong: return "message too long";
-    case SocketError::NoRoute: return "no route to host";
-    case SocketError::WouldBlock: return "would block";
-    case SocketError::InvalidArgument: return "invalid argument";
-  }
-  return "unknown";
-}
-
-using UdpSocketId = std::uint32_t;
+// A snapshot of one TCP socket (Stack::tcp_info).
+struct TcpSocketInfo {
+  TcpState state = TcpState::Closed;
+  TcpEndpoint local;
+  TcpEndpoint remote;                  // zero for a listener
+  std::size_t readable = 0;            // bytes tcp_receive would return now
+  std::size_t writable = 0;            // bytes tcp_send would take now
+  std::size_t unacknowledged = 0;      // bytes in the send buffer (sent or not, not acknowledged)
+  bool peer_closed = false;            // FIN received: once `readable` is 0, tcp_receive returns 0 (EOF)
+  std::optional<SocketError> error;    // ConnectionReset / ConnectionRefused / TimedOut once failed
+  std::size_t pending_accept = 0;      // listeners: connections waiting for tcp_accept
+  std::uint64_t retransmissions = 0;   // segments this connection retransmitted
+};
 
 class Stack {
  public:
@@ -136,6 +140,46 @@ class Stack {
   // Datagrams waiting on the socket (0 for an unknown socket).
   std::size_t udp_pending(UdpSocketId socket) const;
 
+  // ---- TCP sockets (non-blocking; errors are values; stack/socket/tcp_socket.cpp) ----
+  // Nothing here calls back into the app: progress shows in tcp_info() and tcp_take_events().
+  // Data is copied in (tcp_send) and out (tcp_receive) once each.
+  //
+  // Passive open on `port` (RFC 9293 3.10.1): connections complete in the background and wait
+  // for tcp_accept; at most `backlog` (clamped to 1..tcp.backlog_max) wait at once, half-open
+  // ones included, and SYNs beyond that are dropped (counted: tcp.listen_overflow).
+  Result<TcpSocketId, SocketError> tcp_listen(std::uint16_t port, std::size_t backlog);
+  // The oldest established connection of a listener; WouldBlock when there is none.
+  Result<TcpSocketId, SocketError> tcp_accept(TcpSocketId listener);
+  // Active open (RFC 9293 3.10.1) from an ephemeral port. Returns at once in SYN-SENT; the
+  // Connected event (or Refused / TimedOut) follows.
+  Result<TcpSocketId, SocketError> tcp_connect(wire::Ipv4Address destination, std::uint16_t port);
+  // Queues what fits of `data` in the send buffer and returns how much (RFC 9293 3.10.2; allowed
+  // from SYN-SENT on). WouldBlock when nothing fits; ConnectionClosing after shutdown/close;
+  // the connection's error once it failed.
+  Result<std::size_t, SocketError> tcp_send(TcpSocketId socket, Bytes data);
+  // Moves received in-order bytes into `out` (RFC 9293 3.10.3). Returns how many; 0 means end of
+  // stream (the peer closed and everything was read; also for an empty `out`). WouldBlock when
+  // nothing is there yet; the connection's error once it failed and nothing is left to read.
+  Result<std::size_t, SocketError> tcp_receive(TcpSocketId socket, MutableBytes out);
+  // Half close (RFC 9293 3.10.4): a FIN follows the queued data; receiving goes on.
+  Result<Unit, SocketError> tcp_shutdown(TcpSocketId socket);
+  // Close and release the handle (RFC 9293 3.10.4): queued data and the FIN are still delivered
+  // in the background. Unread received data makes it an abort instead (RFC 1122 4.2.2.13: RST).
+  // Closing a listener resets the connections not yet accepted.
+  Result<Unit, SocketError> tcp_close(TcpSocketId socket);
+  // Abort (RFC 9293 3.10.5): RST to the peer, everything dropped, handle released.
+  Result<Unit, SocketError> tcp_abort(TcpSocketId socket);
+  // Nagle's algorithm (RFC 9293 3.7.4) for this socket; on by default (tcp.nagle).
+  Result<Unit, SocketError> tcp_set_nagle(TcpSocketId socket, bool enabled);
+  // Keepalive (RFC 1122 4.2.3.6) for this socket; off by default (tcp.keepalive).
+  Result<Unit, SocketError> tcp_set_keepalive(TcpSocketId socket, bool enabled);
+  Result<TcpSocketInfo, SocketError> tcp_info(TcpSocketId socket) const;
+  // The tcp_event bits raised since the last call, cleared by taking them (0 for unknown ids).
+  std::uint32_t tcp_take_events(TcpSocketId socket);
+  // TCBs in each state (CLOSED: none are kept), for counters and tests.
+  std::size_t tcp_connections() const;
+  std::size_t tcp_connections_in(TcpState state) const;
+
   // ---- ICMP echo from the stack itself (tests, tools) ----
   Result<Unit, SocketError> send_echo_request(wire::Ipv4Address destination, std::uint16_t id,
                                               std::uint16_t seq, Bytes data);
@@ -149,6 +193,7 @@ class Stack {
   const StackCounters& counters() const { return counters_; }
   const link::ArpCounters& arp_cache_counters() const { return arp_.counters(); }
   const ip::ReassemblyCounters& reassembly_counters() const { return reassembler_.counters(); }
+  const tcp::TcpCounters& tcp_counters() const { return tcp_counters_; }
   const link::ArpCache& arp_cache() const { return arp_; }
   // Calls f(std::string_view name, std::uint64_t value) for every counter, in a stable order,
   // with stable dotted names ("eth.rx_not_for_us", "arp.requests_sent", "ip.reassembly.timeouts").
@@ -209,6 +254,8 @@ class Stack {
   void output_datagram(const Route& route, ByteVector datagram);
   void link_send(wire::MacAddress destination, wire::EtherType type, Bytes payload);
   void transmit_frame(ByteVector frame);
+  // The same for a frame built in scratch memory: copied only if it has to wait in the queue.
+  void transmit_frame(Bytes frame);
   void flush_tx_queue();
   // The number of frames a datagram of `payload_len` bytes becomes.
   std::size_t fragments_needed(std::size_t payload_len) const;
@@ -217,6 +264,45 @@ class Stack {
   void icmp_input(const Inbound& datagram, Instant now);
   void send_icmp_error(IcmpError kind, const wire::Ipv4Repr& offending, Bytes header_bytes, Bytes payload,
                        bool link_group, Instant now);
+
+  // stack/tcp/tcp_layer.cpp: demultiplexing, listeners, RST for closed ports, the segment path out.
+  // A TCB with or without a user handle (accept queue, closed by the user) is one entry.
+  struct TcpEntry {
+    std::unique_ptr<tcp::Connection> connection;  // null: a listener
+    // Listener.
+    std::uint16_t listen_port = 0;
+    std::size_t backlog = 0;
+    std::deque<TcpSocketId> accept_queue;  // established, waiting for tcp_accept
+    std::size_t pending = 0;               // children not yet accepted (half-open included)
+    std::uint32_t listener_events = 0;
+    // Connection.
+    TcpSocketId listener = 0;              // passive and not yet accepted: the listener it waits on
+    bool queued_for_accept = false;
+    bool user_holds = false;               // the user has the handle (from connect/accept/listen)
+  };
+  class TcpSegmentOutput final : public tcp::SegmentOutput {
+   public:
+    explicit TcpSegmentOutput(Stack& stack) : stack_(stack) {}
+    void send_segment(const tcp::FourTuple& tuple, const wire::TcpRepr& header, Bytes first, Bytes second) override {
+      stack_.tcp_transmit(tuple, header, first, second);
+    }
+
+   private:
+    Stack& stack_;
+  };
+  void tcp_input(const Inbound& datagram, Instant now);
+  void tcp_transmit(const tcp::FourTuple& tuple, const wire::TcpRepr& header, Bytes first, Bytes second);
+  void tcp_reply_rst(const tcp::FourTuple& tuple, const tcp::Segment& segment);
+  TcpSocketId tcp_create_connection(const tcp::FourTuple& tuple);
+  // After anything happened to a connection: moves an established child to its listener's accept
+  // queue, and drops a CLOSED TCB from the demultiplexer (and entirely once nobody holds it).
+  void tcp_after(TcpSocketId id);
+  Instant tcp_poll();
+  std::optional<std::uint16_t> tcp_pick_ephemeral_port(wire::Ipv4Address remote, std::uint16_t remote_port);
+  tcp::TcpContext tcp_context();
+  TcpEntry* tcp_entry(TcpSocketId id);
+  const TcpEntry* tcp_entry(TcpSocketId id) const;
+  void tcp_close_listener(TcpSocketId id);
 
   // stack/udp/udp_layer.cpp
   void udp_input(const Inbound& datagram, Instant now);
@@ -229,7 +315,7 @@ class Stack {
   StackConfig config_;
   link::Device& device_;
   Rng rng_;
-  Instant now_ = Instant::from_ns(std::numeric_limits<std::int64_t>::min());
+  Instant now_ = Instant::epoch();  // socket calls before the first receive/poll run at the epoch
   StackCounters counters_;
 
   link::ArpCache arp_;
@@ -245,6 +331,17 @@ class Stack {
   std::map<UdpSocketId, UdpSocket> sockets_;
   std::map<std::uint16_t, UdpSocketId> ports_;  // bound port -> socket
   UdpSocketId next_socket_id_ = 1;
+
+  tcp::TcpCounters tcp_counters_;
+  ip::TokenBucket tcp_challenge_acks_;
+  tcp::IsnKey isn_key_;
+  TcpSegmentOutput tcp_output_{*this};
+  std::map<TcpSocketId, TcpEntry> tcp_entries_;
+  std::map<tcp::FourTuple, TcpSocketId> tcp_demux_;  // every TCB not CLOSED
+  std::map<std::uint16_t, TcpSocketId> tcp_listeners_;
+  std::size_t tcp_tcbs_ = 0;                          // entries with a connection
+  TcpSocketId next_tcp_id_ = 1;
+  ByteVector tcp_frame_;                              // scratch: one outgoing frame, built in place
 
   std::deque<ByteVector> tx_queue_;  // frames the device refused, oldest first
   std::size_t tx_queue_bytes_ = 0;

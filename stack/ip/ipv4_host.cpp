@@ -30,7 +30,12 @@ Stack::Stack(StackConfig config, link::Device& device, std::uint64_t seed)
       rng_(seed),
       arp_(config_.arp, config_.interface.address),
       reassembler_(config_.reassembly),
-      icmp_errors_(config_.icmp.errors_per_second, config_.icmp.error_burst) {
+      icmp_errors_(config_.icmp.errors_per_second, config_.icmp.error_burst),
+      tcp_challenge_acks_(config_.tcp.challenge_acks_per_second, config_.tcp.challenge_acks_per_second) {
+  // RFC 6528 3: the ISN key is secret and random; here it comes from its own stream of the
+  // caller's seed, so adding TCP did not change the other draws of a seeded run.
+  Rng isn_rng(derive_seed(seed, 0x7463702d69736e00ULL));  // "tcp-isn"
+  isn_key_ = tcp::IsnKey::generate(isn_rng);
   // RFC 6864 4.1 / RFC 791: the identification only has to be unique per (source, destination,
   // protocol) within a reassembly lifetime; a counter from a random start does that and does not
   // reveal how many datagrams this host sent since boot.
@@ -59,7 +64,7 @@ Instant Stack::poll(Instant now) {
       [](wire::Ipv4Address, std::size_t, Bytes) {});
   reassembler_.poll(now_, [this](const ip::ExpiredDatagram& expired) { reassembly_expired(expired, now_); });
 
-  Instant next = std::min(arp_.next_deadline(), reassembler_.next_deadline());
+  Instant next = std::min({arp_.next_deadline(), reassembler_.next_deadline(), tcp_poll()});
   if (!tx_queue_.empty()) {
     next = std::min(next, now_ + config_.tx_retry_interval);
   }
@@ -83,6 +88,7 @@ void Stack::for_each_counter(const std::function<void(std::string_view, std::uin
   reassembler_.counters().visit(prefixed("ip.reassembly."));
   counters_.icmp.visit(prefixed("icmp."));
   counters_.udp.visit(prefixed("udp."));
+  tcp_counters_.visit(prefixed("tcp."));
 }
 
 std::optional<std::uint64_t> Stack::counter(std::string_view name) const {
@@ -100,14 +106,19 @@ std::size_t Stack::memory_held() const {
   for (const auto& [id, socket] : sockets_) {
     udp += socket.queued_bytes;
   }
-  return arp_.pending_bytes() + reassembler_.bytes_held() + udp + echo_reply_bytes_ + tx_queue_bytes_;
+  std::size_t tcp = 0;
+  for (const auto& [id, entry] : tcp_entries_) {
+    tcp += entry.connection ? entry.connection->memory_held() : 0;
+  }
+  return arp_.pending_bytes() + reassembler_.bytes_held() + udp + echo_reply_bytes_ + tx_queue_bytes_ + tcp;
 }
 
 std::size_t Stack::memory_limit() const {
   const std::size_t frame_max = std::max(config_.interface.mtu + link::kEthernetHeaderLen, kEthernetFrameMin);
   return config_.arp.pending_bytes_total_max + config_.reassembly.total_bytes_max +
          config_.udp.sockets_max * config_.udp.receive_queue_bytes_max + config_.icmp.echo_reply_bytes_max +
-         config_.tx_queue_frames_max * frame_max;
+         config_.tx_queue_frames_max * frame_max +
+         config_.tcp.connections_max * (config_.tcp.send_buffer_bytes + config_.tcp.receive_buffer_bytes);
 }
 
 }  // namespace tapstack

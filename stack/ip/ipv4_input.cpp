@@ -100,6 +100,10 @@ void Stack::deliver(const Inbound& datagram, Instant now) {
       counters_.ip.rx_delivered++;
       udp_input(datagram, now);
       return;
+    case wire::IpProtocol::Tcp:
+      counters_.ip.rx_delivered++;
+      tcp_input(datagram, now);
+      return;
     default:
       // RFC 1122 3.2.2.1: a host SHOULD generate protocol unreachable for a transport it lacks.
       counters_.ip.rx_unknown_protocol++;

@@ -148,6 +148,22 @@ void Stack::transmit_frame(ByteVector frame) {
   }
 }
 
+void Stack::transmit_frame(Bytes frame) {
+  if (tx_queue_.empty()) {
+    auto taken = device_.transmit(frame);
+    if (!taken.ok()) {
+      counters_.eth.tx_device_errors++;
+      return;
+    }
+    if (*taken) {
+      counters_.eth.tx_frames++;
+      counters_.eth.tx_bytes += frame.size();
+      return;
+    }
+  }
+  transmit_frame(ByteVector(frame.begin(), frame.end()));
+}
+
 void Stack::flush_tx_queue() {
   // Bounded by the queue length: every iteration removes a frame or stops.
   while (!tx_queue_.empty()) {

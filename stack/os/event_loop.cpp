@@ -19,8 +19,10 @@ static_assert(sizeof(sigset_t) <= 128, "EventLoop::old_mask_ must hold a sigset_
 // epoll_event.data.u64 tags.
 constexpr std::uint64_t kTagDevice = 1;
 constexpr std::uint64_t kTagSignal = 2;
-// Events returned per epoll_wait: there are only two descriptors.
-constexpr int kMaxEvents = 4;
+// Watched descriptors: kTagWatchBase + fd.
+constexpr std::uint64_t kTagWatchBase = 16;
+// Events returned per epoll_wait: the device, the signalfd and a few watched descriptors.
+constexpr int kMaxEvents = 8;
 // signalfd_siginfo records read per wake: more than two pending stop signals change nothing.
 constexpr int kSignalReadsMax = 8;
 
@@ -97,6 +99,7 @@ EventLoop::EventLoop(EventLoop&& other) noexcept
       device_fd_(other.device_fd_),
       restore_mask_(std::exchange(other.restore_mask_, false)),
       config_(std::move(other.config_)),
+      watches_(std::move(other.watches_)),
       stop_requested_(other.stop_requested_),
       counters_(other.counters_) {
   std::memcpy(old_mask_, other.old_mask_, sizeof old_mask_);
@@ -112,6 +115,43 @@ EventLoop::~EventLoop() {
     std::memcpy(&old_mask, old_mask_, sizeof old_mask);
     ::pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
   }
+}
+
+Result<bool, std::string> EventLoop::watch(int fd, bool readable, bool writable) {
+  const std::uint32_t want = (readable ? std::uint32_t{EPOLLIN} : 0U) | (writable ? std::uint32_t{EPOLLOUT} : 0U);
+  auto it = std::find_if(watches_.begin(), watches_.end(), [fd](const Watch& w) { return w.fd == fd; });
+  if (it != watches_.end() && it->events == want) {
+    return true;
+  }
+  epoll_event ev{};
+  ev.events = want;
+  ev.data.u64 = kTagWatchBase + static_cast<std::uint64_t>(fd);
+  if (want == 0) {
+    if (it != watches_.end()) {
+      // Removed rather than left with no interest: EPOLLHUP and EPOLLERR are reported regardless
+      // of interest, and a closed pipe would wake the loop forever.
+      if (::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, &ev) != 0) {
+        return fail(sys_error("epoll_ctl(DEL watched fd)", errno));
+      }
+      watches_.erase(it);
+    }
+    return true;
+  }
+  if (it != watches_.end()) {
+    if (::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev) != 0) {
+      return fail(sys_error("epoll_ctl(MOD watched fd)", errno));
+    }
+    it->events = want;
+    return true;
+  }
+  if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
+    if (errno == EPERM) {
+      return false;  // a regular file or the like: always ready, nothing to wait for
+    }
+    return fail(sys_error("epoll_ctl(ADD watched fd)", errno));
+  }
+  watches_.push_back(Watch{fd, want});
+  return true;
 }
 
 Result<LoopStop, std::string> EventLoop::run(link::Device& device, LoopHost& host, const MonotonicClock& clock) {

@@ -21,6 +21,13 @@
 // the batch bound wake the next iteration immediately; a flood cannot starve
 // timers or signals.
 //
+// Other descriptors (standard input and output for `live --connect`) can be
+// watched too (watch()): when one is ready the loop wakes and polls the host,
+// which does the reading or writing itself. The host changes the interest as
+// it goes (readable only while it has room for input, writable only while
+// output waits), so a level-triggered descriptor it cannot serve yet does not
+// spin the loop.
+//
 // Linux only, like everything in stack/os/; the headers are included in the
 // .cpp. Not thread-safe: create and run it on one thread (the signal mask it
 // changes is that thread's).
@@ -29,6 +36,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "stack/base/bytes.hpp"
 #include "stack/base/result.hpp"
@@ -111,6 +119,14 @@ class EventLoop {
 
   // Makes run() return after the current wake (for a host that is done, e.g. --connect).
   void request_stop() { stop_requested_ = true; }
+  // Clears a request_stop(), so that run() can be called again (e.g. to let connections close
+  // after the first run was stopped).
+  void reset_stop() { stop_requested_ = false; }
+
+  // Wakes the loop when `fd` is readable and/or writable, replacing its previous interest; both
+  // false stops watching it. Ok(false) when the descriptor cannot be polled (a regular file or
+  // /dev/null: epoll refuses them, and they never block anyway); an error names the failing call.
+  Result<bool, std::string> watch(int fd, bool readable, bool writable);
 
   const EventLoopCounters& counters() const { return counters_; }
 
@@ -124,7 +140,12 @@ class EventLoop {
   // The thread's signal mask before create(), restored by the destructor (sigset_t, kept as
   // bytes so this header needs no <signal.h>).
   alignas(8) unsigned char old_mask_[128] = {};
+  struct Watch {
+    int fd = -1;
+    std::uint32_t events = 0;  // EPOLLIN / EPOLLOUT
+  };
   EventLoopConfig config_;
+  std::vector<Watch> watches_;
   bool stop_requested_ = false;
   EventLoopCounters counters_;
 };

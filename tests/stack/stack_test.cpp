@@ -1282,7 +1282,7 @@ TEST_F(StackTest, CounterNamesAreUniqueDottedAndStable) {
   EXPECT_EQ(unique.size(), names.size());
   for (const std::string& name : names) {
     const bool known_layer = name.starts_with("eth.") || name.starts_with("arp.") || name.starts_with("ip.") ||
-                             name.starts_with("icmp.") || name.starts_with("udp.");
+                             name.starts_with("icmp.") || name.starts_with("udp.") || name.starts_with("tcp.");
     EXPECT_TRUE(known_layer) << name;
   }
   for (const char* expected : {"eth.rx_not_for_us", "arp.requests_sent", "arp.pending_dropped_give_up",
@@ -1297,7 +1297,8 @@ TEST_F(StackTest, MemoryLimitIsTheSumOfTheConfiguredLimits) {
   const StackConfig& c = stack_->config();
   EXPECT_EQ(stack_->memory_limit(), c.arp.pending_bytes_total_max + c.reassembly.total_bytes_max +
                                         c.udp.sockets_max * c.udp.receive_queue_bytes_max +
-                                        c.icmp.echo_reply_bytes_max + c.tx_queue_frames_max * 1514);
+                                        c.icmp.echo_reply_bytes_max + c.tx_queue_frames_max * 1514 +
+                                        c.tcp.connections_max * (c.tcp.send_buffer_bytes + c.tcp.receive_buffer_bytes));
 }
 
 }  // namespace
