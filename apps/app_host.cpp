@@ -27,12 +27,17 @@ void AppHost::stop() {
   }
 }
 
-Instant AppHost::poll(Instant now) {
+Instant AppHost::poll_apps(Instant now) {
   Instant next = Instant::never();
   for (std::size_t i = 0; i < started_; ++i) {
     next = std::min(next, apps_[i]->poll(stack_, now));
   }
-  return std::min(next, stack_.poll(now));
+  return next;
+}
+
+Instant AppHost::poll(Instant now) {
+  const Instant apps = poll_apps(now);  // first: the stack then flushes what they queued
+  return std::min(apps, stack_.poll(now));
 }
 
 void AppHost::visit_counters(const std::function<void(std::string_view, std::uint64_t)>& f) const {

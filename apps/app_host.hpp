@@ -43,6 +43,9 @@ class AppHost {
 
   void receive(Bytes frame, Instant now) { stack_.receive(frame, now); }
   Instant poll(Instant now);
+  // Polls the started apps only (not the stack), for a driver that polls the stack itself, e.g. a
+  // sim::StackHost app hook. Returns the earliest deadline of the apps.
+  Instant poll_apps(Instant now);
 
   Stack& stack() { return stack_; }
   const Stack& stack() const { return stack_; }

@@ -2,7 +2,10 @@
 
 #include <charconv>
 #include <map>
+#include <tuple>
 
+#include "apps/http_server.hpp"
+#include "apps/tcp_service.hpp"
 #include "apps/udp_service.hpp"
 
 namespace tapstack::apps {
@@ -52,6 +55,9 @@ Result<ServiceSpec, std::string> parse_service_spec(std::string_view text) {
     if (dir_colon != std::string_view::npos) {
       port_text = rest.substr(0, dir_colon);
       spec.dir = std::string(rest.substr(dir_colon + 1));
+      if (spec.dir.empty()) {
+        return bad(text, "empty DIR after 'http:PORT:'");
+      }
     }
   }
   if (port_text.empty()) {
@@ -70,41 +76,55 @@ Result<ServiceSpec, std::string> parse_service_spec(std::string_view text) {
     return bad(text, "port must be 1..65535");
   }
   spec.port = static_cast<std::uint16_t>(port);
-  if (spec.kind == ServiceKind::Chargen || spec.kind == ServiceKind::Http) {
-    return fail(quoted(text) + ": " + std::string(to_string(spec.kind)) +
-                " runs over TCP only and is not available until TCP lands; available now: " +
-                std::string(kServiceSpecForms));
-  }
   return spec;
 }
 
+bool uses_tcp(ServiceKind) { return true; }
+
+bool uses_udp(ServiceKind kind) { return kind == ServiceKind::Echo || kind == ServiceKind::Discard; }
+
 Result<Unit, std::string> check_service_specs(std::span<const ServiceSpec> specs) {
-  // Every service available now runs over UDP; with TCP, echo and discard will also take the
-  // TCP port, and the check becomes per (protocol, port).
+  auto spec_text = [](const ServiceSpec& spec) {
+    return "'" + std::string(to_string(spec.kind)) + ":" + std::to_string(spec.port) + "'";
+  };
+  std::map<std::uint16_t, const ServiceSpec*> tcp_ports;
   std::map<std::uint16_t, const ServiceSpec*> udp_ports;
   for (const ServiceSpec& spec : specs) {
-    auto [it, inserted] = udp_ports.emplace(spec.port, &spec);
-    if (!inserted) {
-      return fail("'" + std::string(to_string(spec.kind)) + ":" + std::to_string(spec.port) + "': UDP port " +
-                  std::to_string(spec.port) + " is already served by '" + std::string(to_string(it->second->kind)) +
-                  ":" + std::to_string(spec.port) + "'");
+    for (auto [uses, ports, protocol] : {std::tuple{uses_tcp(spec.kind), &tcp_ports, "TCP"},
+                                         std::tuple{uses_udp(spec.kind), &udp_ports, "UDP"}}) {
+      if (!uses) {
+        continue;
+      }
+      auto [it, inserted] = ports->emplace(spec.port, &spec);
+      if (!inserted) {
+        return fail(spec_text(spec) + ": " + protocol + " port " + std::to_string(spec.port) +
+                    " is already served by " + spec_text(*it->second));
+      }
     }
   }
   return Unit{};
 }
 
-std::vector<std::unique_ptr<App>> make_apps(const ServiceSpec& spec) {
+std::vector<std::unique_ptr<App>> make_apps(const ServiceSpec& spec, std::unique_ptr<FileSource> files) {
   std::vector<std::unique_ptr<App>> apps;
   switch (spec.kind) {
     case ServiceKind::Echo:
+      apps.push_back(std::make_unique<TcpEcho>(spec.port));
       apps.push_back(std::make_unique<UdpEcho>(spec.port));
       break;
     case ServiceKind::Discard:
+      apps.push_back(std::make_unique<TcpDiscard>(spec.port));
       apps.push_back(std::make_unique<UdpDiscard>(spec.port));
       break;
     case ServiceKind::Chargen:
-    case ServiceKind::Http:
-      break;  // TCP only: refused by parse_service_spec until TCP lands
+      apps.push_back(std::make_unique<TcpChargen>(spec.port));
+      break;
+    case ServiceKind::Http: {
+      HttpServerConfig config;
+      config.port = spec.port;
+      apps.push_back(std::make_unique<HttpServer>(config, std::move(files)));
+      break;
+    }
   }
   return apps;
 }

@@ -3,10 +3,12 @@
 // at start-up, by every driver that runs services (live, replay, sim), so they
 // accept and reject exactly the same specs with the same messages.
 //
-//   echo:PORT          RFC 862, TCP and UDP (UDP only until TCP lands)
-//   discard:PORT       RFC 863, TCP and UDP (UDP only until TCP lands)
-//   chargen:PORT       RFC 864, TCP only    (refused until TCP lands)
-//   http:PORT[:DIR]    HTTP/1.1, TCP only   (refused until TCP lands)
+//   echo:PORT          RFC 862, TCP and UDP (apps/tcp_service.hpp, apps/udp_service.hpp)
+//   discard:PORT       RFC 863, TCP and UDP
+//   chargen:PORT       RFC 864, TCP only
+//   http:PORT[:DIR]    HTTP/1.1, TCP only (apps/http_server.hpp); DIR is everything after the
+//                      second ':' (it may contain ':'), served through a FileSource the driver
+//                      opens (apps do no I/O)
 
 #include <cstdint>
 #include <memory>
@@ -16,6 +18,7 @@
 #include <vector>
 
 #include "apps/app.hpp"
+#include "apps/file_source.hpp"
 #include "stack/base/result.hpp"
 
 namespace tapstack::apps {
@@ -33,18 +36,25 @@ struct ServiceSpec {
 };
 
 // The accepted forms, for error messages.
-inline constexpr std::string_view kServiceSpecForms = "echo:PORT or discard:PORT (PORT 1..65535)";
+inline constexpr std::string_view kServiceSpecForms =
+    "echo:PORT, discard:PORT, chargen:PORT or http:PORT[:DIR] (PORT 1..65535)";
 
 // Parses one SPEC. The error is one line naming what is wrong and the accepted forms, e.g.
-// "'echo:0': port must be 1..65535; expected echo:PORT or discard:PORT (PORT 1..65535)".
-// Syntactically valid TCP-only services (chargen, http) are refused here with "not available
-// until TCP lands", so nothing starts with a service that cannot run.
+// "'echo:0': port must be 1..65535; expected echo:PORT, discard:PORT, ...". Whether DIR exists
+// is the driver's to check (when it opens the FileSource).
 Result<ServiceSpec, std::string> parse_service_spec(std::string_view text);
 
-// Checks a set of specs together: no two services on the same (protocol, port).
+// Whether the service runs over TCP / UDP.
+bool uses_tcp(ServiceKind kind);
+bool uses_udp(ServiceKind kind);
+
+// Checks a set of specs together: no two services on the same (protocol, port), e.g.
+// "'discard:7': TCP port 7 is already served by 'echo:7'".
 Result<Unit, std::string> check_service_specs(std::span<const ServiceSpec> specs);
 
-// The apps implementing `spec` (one per protocol it runs on), not started yet.
-std::vector<std::unique_ptr<App>> make_apps(const ServiceSpec& spec);
+// The apps implementing `spec` (one per protocol it runs on: TCP first, then UDP), not started
+// yet. `files` serves http's DIR; without it (e.g. replay, which does no file I/O) the HTTP
+// server serves /bytes/N and its root page only. Ignored for the other services.
+std::vector<std::unique_ptr<App>> make_apps(const ServiceSpec& spec, std::unique_ptr<FileSource> files = nullptr);
 
 }  // namespace tapstack::apps

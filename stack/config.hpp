@@ -80,8 +80,8 @@ struct TcpLimits {
   std::size_t connections_max = 1024;                 // TCBs of every state but LISTEN (TIME-WAIT included)
   std::size_t listeners_max = 64;
   std::size_t backlog_max = 128;                      // a listen() backlog is clamped to 1..backlog_max
-  std::size_t send_buffer_bytes = 256 * 1024;         // per connection
-  std::size_t receive_buffer_bytes = 256 * 1024;      // per connection; the window offered is at most this
+  std::size_t send_buffer_bytes = 1024 * 1024;        // per connection (allocated once established)
+  std::size_t receive_buffer_bytes = 1024 * 1024;     // per connection; the window offered is at most this
   std::size_t out_of_order_ranges_max = 32;           // islands of out-of-order data held per connection
   std::uint16_t mss_default = 536;                    // RFC 9293 3.7.1 / RFC 6691: peer sent no MSS option
   bool window_scaling = true;                         // RFC 7323 2: offer the window scale option

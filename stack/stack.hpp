@@ -342,6 +342,7 @@ class Stack {
   std::size_t tcp_tcbs_ = 0;                          // entries with a connection
   TcpSocketId next_tcp_id_ = 1;
   ByteVector tcp_frame_;                              // scratch: one outgoing frame, built in place
+  std::vector<TcpSocketId> tcp_due_;                  // scratch: connections whose timers are due
 
   std::deque<ByteVector> tx_queue_;  // frames the device refused, oldest first
   std::size_t tx_queue_bytes_ = 0;

@@ -14,5 +14,6 @@ inline constexpr int kExitUsage = 2;
 void register_decode(CLI::App& app, int& exit_code);
 void register_live(CLI::App& app, int& exit_code);
 void register_replay(CLI::App& app, int& exit_code);
+void register_sim(CLI::App& app, int& exit_code);
 
 }  // namespace tapstack::tools

@@ -2,14 +2,29 @@
 // (../shared/CLI.md). Everything is checked before anything starts; then the
 // TAP is opened (created when missing) and brought up, the services bound, and
 // the event loop (stack/os/event_loop.hpp) drives the stack with the
-// monotonic clock until SIGINT or SIGTERM. On the way out: services stopped,
-// pcap flushed, counters printed, exit 0.
+// monotonic clock until SIGINT or SIGTERM, or until `--connect` is done. On
+// the way out: services stopped and their connections closed (the loop runs
+// on for at most kCloseTimeMax so the FINs are delivered and acknowledged),
+// pcap flushed, counters printed.
 //
-// Exit status: 0 stopped by a signal; 1 the TAP or the loop failed (the
-// message says why, e.g. no CAP_NET_ADMIN); 2 a bad flag or value (one line
-// naming the flag and the accepted form; nothing was started).
+// --connect HOST:PORT (apps/connect_app.hpp): standard input and output are
+// made non-blocking (their flags are restored at exit) and watched by the
+// event loop only while the connect app can use them; SIGPIPE is ignored so
+// that a closed standard output is an error message, not a silent death.
+//
+// Exit status: 0 stopped by a signal, or --connect completed; 1 the TAP or
+// the loop failed (the message says why, e.g. no CAP_NET_ADMIN), or the
+// --connect connection was refused, reset or timed out; 2 a bad flag or
+// value (one line naming the flag and the accepted form; nothing was
+// started).
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
 #include <csignal>
 #include <cstdint>
+#include <cstring>
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -20,6 +35,8 @@
 #include <vector>
 
 #include "apps/app_host.hpp"
+#include "apps/byte_stream.hpp"
+#include "apps/connect_app.hpp"
 #include "apps/service_spec.hpp"
 #include "stack/capture/pcap_recorder.hpp"
 #include "stack/config.hpp"
@@ -28,6 +45,7 @@
 #include "stack/os/tap_device.hpp"
 #include "stack/stack.hpp"
 #include "tools/commands.hpp"
+#include "tools/file_source.hpp"
 #include "tools/options.hpp"
 
 namespace tapstack::tools {
@@ -36,6 +54,9 @@ namespace {
 
 // The event loop ticks this often: the pcap is flushed, and --stats counts its interval in ticks.
 constexpr Duration kTick = Duration::seconds(1);
+// After a stop, the loop runs on at most this long so closing connections finish their FIN
+// exchange (a live peer answers in well under a millisecond; a dead one is not waited for).
+constexpr Duration kCloseTimeMax = Duration::seconds(2);
 
 struct LiveOptions {
   std::string tap;
@@ -43,6 +64,7 @@ struct LiveOptions {
   std::string mac;
   std::string gateway;
   std::vector<std::string> serve;
+  std::string connect;
   std::string pcap;
   bool stats = false;
   unsigned stats_interval = 5;
@@ -54,6 +76,7 @@ struct LivePlan {
   std::string tap;
   StackConfig config;
   std::vector<apps::ServiceSpec> services;
+  std::optional<ConnectTarget> connect;
   std::string pcap;
   bool stats = false;
   unsigned stats_interval = 5;
@@ -107,6 +130,15 @@ Result<LivePlan, UsageError> plan(const LiveOptions& o) {
   }
   p.services = std::move(*services);
 
+  // --connect (after --gateway: whether HOST is reachable depends on it)
+  if (!o.connect.empty()) {
+    auto target = parse_connect_option(o.connect, itf);
+    if (!target.ok()) {
+      return fail(target.error());
+    }
+    p.connect = *target;
+  }
+
   // --stats-interval
   if (o.stats_interval == 0 || o.stats_interval > 86400) {
     return fail(usage("--stats-interval",
@@ -124,15 +156,135 @@ Result<LivePlan, UsageError> plan(const LiveOptions& o) {
   return p;
 }
 
-// The loop's view of the stack with its services.
+// A non-blocking file descriptor as the connect app's source or sink. The descriptor's status
+// flags are restored when it is destroyed (standard input is often the terminal the shell keeps
+// using afterwards).
+class FdStream final : public apps::ByteSource, public apps::ByteSink {
+ public:
+  FdStream(int fd, std::string_view what) : fd_(fd), what_(what) {
+    saved_flags_ = ::fcntl(fd_, F_GETFL);
+    if (saved_flags_ >= 0 && (saved_flags_ & O_NONBLOCK) == 0) {
+      (void)::fcntl(fd_, F_SETFL, saved_flags_ | O_NONBLOCK);
+    }
+  }
+  ~FdStream() override {
+    if (saved_flags_ >= 0) {
+      (void)::fcntl(fd_, F_SETFL, saved_flags_);
+    }
+  }
+  FdStream(const FdStream&) = delete;
+  FdStream& operator=(const FdStream&) = delete;
+
+  apps::IoResult read(MutableBytes out) override {
+    while (true) {
+      const ssize_t n = ::read(fd_, out.data(), out.size());
+      if (n > 0) {
+        return apps::IoResult::ok(static_cast<std::size_t>(n));
+      }
+      if (n == 0) {
+        return apps::IoResult::end();
+      }
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        return apps::IoResult::would_block();
+      }
+      if (errno != EINTR) {
+        return apps::IoResult::failed(what_ + ": " + std::strerror(errno));
+      }
+    }
+  }
+  apps::IoResult write(Bytes data) override {
+    while (true) {
+      const ssize_t n = ::write(fd_, data.data(), data.size());
+      if (n >= 0) {
+        return apps::IoResult::ok(static_cast<std::size_t>(n));
+      }
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        return apps::IoResult::would_block();
+      }
+      if (errno != EINTR) {
+        return apps::IoResult::failed(what_ + ": " + std::strerror(errno));
+      }
+    }
+  }
+  int fd() const { return fd_; }
+
+ private:
+  int fd_;
+  std::string what_;
+  int saved_flags_ = -1;
+};
+
+// The connect app with standard input and output, and what the loop watches for it.
+struct ConnectIo {
+  FdStream in{STDIN_FILENO, "standard input"};
+  FdStream out{STDOUT_FILENO, "standard output"};
+  apps::ConnectApp* app = nullptr;  // owned by the AppHost
+  bool in_pollable = true;          // false: a regular file, never waited for
+  bool out_pollable = true;
+};
+
+// The loop's view of the stack with its services (and the connect app, when there is one).
 class LiveHost final : public os::LoopHost {
  public:
-  explicit LiveHost(apps::AppHost& host) : host_(host) {}
+  LiveHost(apps::AppHost& host, os::EventLoop& loop, ConnectIo* connect)
+      : host_(host), loop_(loop), connect_(connect) {}
   void receive(Bytes frame, Instant now) override { host_.receive(frame, now); }
-  Instant poll(Instant now) override { return host_.poll(now); }
+  Instant poll(Instant now) override {
+    const Instant next = host_.poll(now);
+    if (connect_ != nullptr) {
+      if (connect_->app->done()) {
+        loop_.request_stop();
+      }
+      watch(connect_->in.fd(), connect_->in_pollable, connect_->app->wants_source(), false);
+      watch(connect_->out.fd(), connect_->out_pollable, false, connect_->app->wants_sink());
+    }
+    return next;
+  }
+
+ private:
+  void watch(int fd, bool& pollable, bool readable, bool writable) {
+    if (!pollable) {
+      return;
+    }
+    auto watched = loop_.watch(fd, readable, writable);
+    if (!watched.ok()) {
+      std::fprintf(stderr, "tapstack live: --connect: %s; not waiting for descriptor %d\n", watched.error().c_str(),
+                   fd);
+      pollable = false;
+    } else if (!*watched) {
+      pollable = false;  // a regular file: it never blocks, the app reads or writes it directly
+    }
+  }
+
+  apps::AppHost& host_;
+  os::EventLoop& loop_;
+  ConnectIo* connect_;
+};
+
+// TCP connections still exchanging segments (TIME-WAIT ones are done; listeners are closed).
+std::size_t open_connections(const Stack& stack) {
+  const std::size_t all = stack.tcp_connections();
+  const std::size_t done = stack.tcp_connections_in(TcpState::TimeWait) + stack.tcp_connections_in(TcpState::Listen);
+  return all > done ? all - done : 0;
+}
+
+// After the apps closed their connections: runs on until none is open or `until`.
+class ClosingHost final : public os::LoopHost {
+ public:
+  ClosingHost(apps::AppHost& host, os::EventLoop& loop, Instant until) : host_(host), loop_(loop), until_(until) {}
+  void receive(Bytes frame, Instant now) override { host_.receive(frame, now); }
+  Instant poll(Instant now) override {
+    const Instant next = host_.poll(now);
+    if (now >= until_ || open_connections(host_.stack()) == 0) {
+      loop_.request_stop();
+    }
+    return std::min(next, until_);
+  }
 
  private:
   apps::AppHost& host_;
+  os::EventLoop& loop_;
+  Instant until_;
 };
 
 std::string_view signal_name(int signal) {
@@ -202,6 +354,21 @@ int run_live(const LiveOptions& options) {
     writer.emplace(std::move(*opened));
   }
 
+  // DIRs of http services: a missing directory is a bad value, reported before the TAP is touched.
+  std::vector<std::unique_ptr<apps::FileSource>> file_sources(live.services.size());
+  for (std::size_t i = 0; i < live.services.size(); ++i) {
+    const apps::ServiceSpec& spec = live.services[i];
+    if (spec.kind == apps::ServiceKind::Http && !spec.dir.empty()) {
+      auto source = DirectoryFileSource::create(spec.dir);
+      if (!source.ok()) {
+        std::cerr << "tapstack live: --serve: 'http:" << spec.port << ":" << spec.dir << "': " << source.error()
+                  << "; expected http:PORT[:DIR] with DIR an existing directory\n";
+        return kExitUsage;
+      }
+      file_sources[i] = std::move(*source);
+    }
+  }
+
   os::TapConfig tap_config;
   tap_config.name = live.tap;
   tap_config.bring_up = true;
@@ -231,11 +398,26 @@ int run_live(const LiveOptions& options) {
     return kExitFailure;
   }
   apps::AppHost host(*stack);
-  for (const apps::ServiceSpec& spec : live.services) {
-    for (auto& app : apps::make_apps(spec)) {
+  for (std::size_t i = 0; i < live.services.size(); ++i) {
+    for (auto& app : apps::make_apps(live.services[i], std::move(file_sources[i]))) {
       host.add(std::move(app));
     }
   }
+  std::unique_ptr<ConnectIo> connect_io;
+  if (live.connect) {
+    // A closed standard output must be a write error (EPIPE) reported by the app, not SIGPIPE.
+    std::signal(SIGPIPE, SIG_IGN);
+    connect_io = std::make_unique<ConnectIo>();
+    apps::ConnectConfig connect_config;
+    connect_config.address = live.connect->address;
+    connect_config.port = live.connect->port;
+    auto app = std::make_unique<apps::ConnectApp>(connect_config, connect_io->in, connect_io->out);
+    connect_io->app = app.get();
+    host.add(std::move(app));
+  }
+  // The stack learns the time before any app opens a socket: timers an app starts in start()
+  // (the --connect SYN's retransmission timer) are then measured from now, not from the epoch.
+  (void)stack->poll(clock.now());
   if (auto started = host.start(); !started.ok()) {
     std::cerr << "tapstack live: " << started.error() << "\n";
     return kExitFailure;
@@ -268,7 +450,9 @@ int run_live(const LiveOptions& options) {
                itf.mtu, itf.gateway ? ", gateway " : "", itf.gateway ? itf.gateway->to_string().c_str() : "",
                static_cast<unsigned long long>(live.seed));
   for (std::size_t i = 0; i < host.size(); ++i) {
-    std::fprintf(stderr, "tapstack live: serving %s\n", host.app(i).description().c_str());
+    const bool is_connect = connect_io && &host.app(i) == connect_io->app;
+    std::fprintf(stderr, "tapstack live: %s %s\n", is_connect ? "opening" : "serving",
+                 host.app(i).description().c_str());
   }
   if (recorder) {
     std::fprintf(stderr, "tapstack live: recording to %s\n", live.pcap.c_str());
@@ -276,17 +460,43 @@ int run_live(const LiveOptions& options) {
   std::fprintf(stderr, "tapstack live: running; SIGINT (Ctrl-C) or SIGTERM stops it\n");
   std::fflush(stderr);
 
-  LiveHost loop_host(host);
+  LiveHost loop_host(host, *loop, connect_io.get());
   auto stopped = loop->run(device, loop_host, clock);
 
-  // Orderly end, signals still blocked: services closed, capture flushed, counters printed.
+  // Orderly end, signals still blocked: the apps close their connections, the loop runs on until
+  // those closes complete (bounded), then the capture is flushed and the counters printed.
   host.stop();
-  (void)stack->poll(clock.now());
   int status = kExitOk;
   if (stopped.ok()) {
-    std::fprintf(stderr, "tapstack live: stopped by %s after %.1f s\n",
-                 std::string(signal_name(stopped->signal)).c_str(), (clock.now() - start).seconds_f());
+    const double after = (clock.now() - start).seconds_f();
+    if (connect_io && connect_io->app->done()) {
+      if (connect_io->app->exit_status() != 0) {
+        std::fprintf(stderr, "tapstack live: --connect: %s (after %.1f s)\n", connect_io->app->error().c_str(), after);
+        status = kExitFailure;
+      } else {
+        std::fprintf(stderr, "tapstack live: --connect: done after %.1f s\n", after);
+      }
+    } else {
+      std::fprintf(stderr, "tapstack live: stopped by %s after %.1f s\n",
+                   std::string(signal_name(stopped->signal)).c_str(), after);
+    }
+    if (const std::size_t open = open_connections(*stack); open > 0) {
+      std::fprintf(stderr, "tapstack live: closing %zu TCP connections (waiting at most %.0f s)\n", open,
+                   kCloseTimeMax.seconds_f());
+      std::fflush(stderr);
+      ClosingHost closing(host, *loop, clock.now() + kCloseTimeMax);
+      loop->reset_stop();
+      auto closed = loop->run(device, closing, clock);
+      if (!closed.ok()) {
+        std::fprintf(stderr, "tapstack live: %s (errno %d)\n", closed.error().c_str(), tap->last_errno());
+        status = kExitFailure;
+      } else if (const std::size_t left = open_connections(*stack); left > 0) {
+        std::fprintf(stderr, "tapstack live: %zu TCP connections did not finish closing%s\n", left,
+                     closed->signal != 0 ? " (stopped again)" : "");
+      }
+    }
   } else {
+    (void)stack->poll(clock.now());
     std::fprintf(stderr, "tapstack live: %s (errno %d)\n", stopped.error().c_str(), tap->last_errno());
     status = kExitFailure;
   }
@@ -321,10 +531,16 @@ void register_live(CLI::App& app, int& exit_code) {
       ->type_name("MAC");
   cmd->add_option("--gateway", options->gateway, "Default gateway, inside the --ip prefix")->type_name("ADDR");
   cmd->add_option("--serve", options->serve,
-                  "Run a service, repeatable: echo:PORT (RFC 862), discard:PORT (RFC 863) over UDP; "
-                  "chargen and http need TCP (not yet)")
+                  "Run a service, repeatable: echo:PORT (RFC 862, TCP and UDP), discard:PORT (RFC 863, TCP and "
+                  "UDP), chargen:PORT (RFC 864, TCP), http:PORT[:DIR] (HTTP/1.1 GET/HEAD with keep-alive: "
+                  "/bytes/N serves N generated bytes, byte i = 'a' + i % 26; with DIR the files below DIR)")
       ->type_name("SPEC")
       ->allow_extra_args(false);
+  cmd->add_option("--connect", options->connect,
+                  "Open a TCP connection to HOST:PORT and copy standard input to it and it to standard output "
+                  "(like nc); at end of input send FIN, exit 0 once the peer has closed too, 1 if refused, "
+                  "reset or timed out")
+      ->type_name("HOST:PORT");
   cmd->add_option("--pcap", options->pcap, "Record every frame sent and received to FILE (pcap)")->type_name("FILE");
   cmd->add_flag("--stats", options->stats, "Print the counters to stderr periodically (and always at exit)");
   cmd->add_option("--stats-interval", options->stats_interval, "Seconds between --stats prints (default 5)")

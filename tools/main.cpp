@@ -11,6 +11,7 @@ int main(int argc, char** argv) {
   tapstack::tools::register_decode(app, exit_code);
   tapstack::tools::register_live(app, exit_code);
   tapstack::tools::register_replay(app, exit_code);
+  tapstack::tools::register_sim(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -90,4 +90,37 @@ Result<std::vector<apps::ServiceSpec>, UsageError> parse_serve_options(const std
   return services;
 }
 
+Result<ConnectTarget, UsageError> parse_connect_option(const std::string& text, const InterfaceConfig& itf) {
+  constexpr std::string_view kForm = "expected HOST:PORT with an IPv4 HOST and PORT 1..65535, e.g. 10.99.0.1:7";
+  const std::size_t colon = text.rfind(':');
+  if (colon == std::string::npos) {
+    return fail(usage("--connect", in_quotes(text) + " has no :PORT; " + std::string(kForm)));
+  }
+  const std::string host = text.substr(0, colon);
+  const std::string port_text = text.substr(colon + 1);
+  const auto address = wire::Ipv4Address::parse(host);
+  if (!address) {
+    return fail(usage("--connect", in_quotes(text) + ": " + in_quotes(host) +
+                                       " is not an IPv4 address (names are not looked up); " + std::string(kForm)));
+  }
+  unsigned long port = 0;
+  if (port_text.empty() || port_text.size() > 5 || port_text.find_first_not_of("0123456789") != std::string::npos ||
+      (port = std::stoul(port_text)) == 0 || port > 65535) {
+    return fail(usage("--connect", in_quotes(text) + ": port " + in_quotes(port_text) + " is not 1..65535; " +
+                                       std::string(kForm)));
+  }
+  if (address->is_unspecified() || address->is_broadcast() || address->is_multicast() || address->is_loopback() ||
+      (itf.prefix_len < 31 && *address == itf.subnet_broadcast())) {
+    return fail(usage("--connect", in_quotes(text) + ": not a unicast address; " + std::string(kForm)));
+  }
+  if (*address == itf.address) {
+    return fail(usage("--connect", in_quotes(text) + ": that is the stack's own address; " + std::string(kForm)));
+  }
+  if (!itf.on_link(*address) && !itf.gateway) {
+    return fail(usage("--connect", in_quotes(text) + ": not inside the --ip prefix and no --gateway given; " +
+                                       std::string(kForm)));
+  }
+  return ConnectTarget{*address, static_cast<std::uint16_t>(port)};
+}
+
 }  // namespace tapstack::tools

@@ -42,4 +42,13 @@ Result<Unit, UsageError> parse_mac_option(const std::string& text, InterfaceConf
 // --serve SPEC, repeated: every spec parsed, then checked together (no port twice).
 Result<std::vector<apps::ServiceSpec>, UsageError> parse_serve_options(const std::vector<std::string>& texts);
 
+// --connect HOST:PORT: a unicast IPv4 HOST other than our own address (no name lookup) that
+// the interface can reach (on the --ip prefix, or through a gateway), PORT 1..65535. Call after
+// the interface (and its gateway) is configured.
+struct ConnectTarget {
+  wire::Ipv4Address address;
+  std::uint16_t port = 0;
+};
+Result<ConnectTarget, UsageError> parse_connect_option(const std::string& text, const InterfaceConfig& itf);
+
 }  // namespace tapstack::tools

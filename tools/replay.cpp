@@ -391,7 +391,8 @@ void register_replay(CLI::App& app, int& exit_code) {
                   "address bytes)")
       ->type_name("MAC");
   cmd->add_option("--serve", options->serve,
-                  "Run a service, repeatable: echo:PORT (RFC 862), discard:PORT (RFC 863) over UDP")
+                  "Run a service, repeatable: echo:PORT (RFC 862) and discard:PORT (RFC 863) over TCP and UDP, "
+                  "chargen:PORT (RFC 864), http:PORT (/bytes/N; replay serves no files from a DIR)")
       ->type_name("SPEC")
       ->allow_extra_args(false);
   cmd->add_option("--out", options->out, "Write the frames the stack sent, with virtual timestamps, to FILE (pcap)")

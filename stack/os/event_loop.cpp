@@ -212,6 +212,9 @@ Result<LoopStop, std::string> EventLoop::run(link::Device& device, LoopHost& hos
           break;
         }
         counters_.batches++;
+        // Each batch gets a fresh reading: under load, timers started while handling a late batch
+        // must not be measured from the instant the wake began.
+        now = clock.now();
         for (const link::Frame& frame : batch) {
           counters_.frames++;
           host.receive(frame.data, now);
@@ -228,6 +231,7 @@ Result<LoopStop, std::string> EventLoop::run(link::Device& device, LoopHost& hos
       }
     }
 
+    now = clock.now();
     deadline = host.poll(now);
     counters_.polls++;
     if (ticking && now >= next_tick) {

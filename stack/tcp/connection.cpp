@@ -66,10 +66,19 @@ void Connection::set_state(TcpState next) {
   ctx_.counters.entered[static_cast<std::size_t>(next)]++;
   if (next == TcpState::Established) {
     ctx_.counters.established++;
+    // The initial window is set once the handshake is over, so that a SYN or SYN,ACK lost before
+    // (on_retransmit_timeout told the algorithm) makes it one segment: RFC 5681 3.1 "MUST".
+    congestion_->start(smss_, iss_ + SeqLen{1});
     raise(tcp_event::Connected | tcp_event::Writable);
   }
   if (next == TcpState::Closed || next == TcpState::TimeWait) {
     raise(tcp_event::Closed);
+    // Memory goes back at once: TIME-WAIT and CLOSED send nothing more, and keep the receive
+    // buffer only while it holds data the user may still read.
+    send_buffer_.reset();
+    if (receive_buffer_ && (orphaned_ || receive_buffer_->readable() == 0)) {
+      receive_buffer_.reset();
+    }
     // Nothing more to send or time, except TIME-WAIT's own timer (enter_time_wait).
     retransmit_at_ = Instant::never();
     persist_at_ = Instant::never();
@@ -175,9 +184,18 @@ std::size_t Connection::receive(MutableBytes out, Instant now) {
 void Connection::shutdown(Instant now) {
   switch (state_) {
     case TcpState::Listen:
-    case TcpState::SynSent:
       // 3.10.4: delete the TCB; nothing was synchronized.
       set_state(TcpState::Closed);
+      return;
+    case TcpState::SynSent:
+      // 3.10.4 deletes the TCB here, which would lose data tcp_send already accepted; the socket
+      // API promises a FIN after queued data, so with data queued (or the user still holding the
+      // socket) the FIN waits for ESTABLISHED, as in SYN-RECEIVED ("queue for processing").
+      if (orphaned_ && (!send_buffer_ || send_buffer_->empty())) {
+        set_state(TcpState::Closed);
+      } else {
+        fin_queued_ = true;
+      }
       return;
     case TcpState::SynReceived:
     case TcpState::Established:

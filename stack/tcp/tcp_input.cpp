@@ -44,7 +44,7 @@ void Connection::on_segment(const Segment& seg, Instant now) {
 void Connection::take_syn_options(const Segment& seg) {
   // RFC 9293 3.7.1: Eff.snd.MSS = min(SendMSS, MMS_S - 40); 536 when the peer sent none (RFC 6691).
   const std::uint16_t peer_mss = seg.mss.value_or(ctx_.limits.mss_default);
-  smss_ = std::max(std::min(peer_mss, ctx_.local_mss), kSendMssFloor);
+  smss_ = std::max(std::min(peer_mss, ctx_.local_mss), std::min(kSendMssFloor, ctx_.local_mss));
   // RFC 7323 2.2: scaling is on only when both SYNs carried the option; shifts above 14 count as 14.
   if (seg.window_scale.has_value() && offer_window_scale_) {
     snd_wscale_ = std::min<std::uint8_t>(*seg.window_scale, 14);
@@ -53,7 +53,7 @@ void Connection::take_syn_options(const Segment& seg) {
     rcv_wscale_ = 0;
     offer_window_scale_ = false;
   }
-  congestion_->start(smss_, iss_ + SeqLen{1});
+  // Congestion control starts on entering ESTABLISHED (set_state), after any SYN retransmission.
 }
 
 void Connection::input_listen(const Segment& seg, Instant now) {
@@ -136,6 +136,9 @@ void Connection::input_syn_sent(const Segment& seg, Instant now) {
     if (keepalive_) {
       keepalive_at_ = now + ctx_.limits.keepalive_idle;
     }
+    if (fin_queued_) {
+      set_state(TcpState::FinWait1);  // shutdown during SYN-SENT: the FIN follows the queued data
+    }
     ack_now_ = true;
     process_text(seg, now);
     if (seg.has(TcpFlags::Fin) && seg.seq + SeqLen{1} + len_of(seg.payload.size()) == rcv_nxt_) {
@@ -196,6 +199,18 @@ void Connection::input_synchronized(const Segment& seg, Instant now) {
     if (state_ == TcpState::TimeWait && seg.has(TcpFlags::Fin)) {
       time_wait_at_ = now + ctx_.limits.msl + ctx_.limits.msl;
     }
+    // 3.10.7.4 first: "If the RCV.WND is zero, no segments will be acceptable, but special
+    // allowance should be made to accept valid ACKs": a segment at RCV.NXT refused only for want
+    // of window (the peer's data, or its zero-window probe) still has its ACK field processed --
+    // else a slow reader's full buffer would stall our sending until the timer fires. Its text
+    // and FIN are not taken.
+    if (receive_window() == 0 && seg.seq == rcv_nxt_ && seg.has(TcpFlags::Ack) && !seg.has(TcpFlags::Syn) &&
+        state_ != TcpState::SynReceived) {
+      (void)process_ack(seg, now);
+      if (state_ == TcpState::Closed) {
+        return;
+      }
+    }
     ack_now_ = true;
     return;
   }
@@ -204,8 +219,15 @@ void Connection::input_synchronized(const Segment& seg, Instant now) {
     process_rst(seg, now);
     return;
   }
-  // Fourth: SYN in a synchronized state (RFC 5961 4.2): challenge ACK, whatever its number.
+  // Fourth: SYN. RFC 9293 3.10.7.4 fourth, SYN-RECEIVED (not a synchronized state, so RFC 5961 4.2
+  // does not apply): a connection from a passive OPEN returns to LISTEN -- the listener is the
+  // layer's, so this TCB just ends. In the synchronized states (and SYN-RECEIVED from an active
+  // OPEN), RFC 5961 4.2: challenge ACK, whatever its number.
   if (seg.has(TcpFlags::Syn)) {
+    if (state_ == TcpState::SynReceived && passive_) {
+      set_state(TcpState::Closed);
+      return;
+    }
     challenge_ack(now);
     return;
   }
@@ -319,6 +341,7 @@ bool Connection::process_ack(const Segment& seg, Instant now) {
   const std::uint32_t flight = (snd_max_ - snd_una_).raw();
   if (gt(seg.ack, snd_una_)) {
     const std::uint32_t acked = (seg.ack - snd_una_).raw();
+    const SeqNum snd_una_before = snd_una_;
     // RFC 6298 2-3: one sample per round trip, never from a retransmitted segment (Karn).
     if (timed_seq_.has_value() && ge(seg.ack, *timed_seq_)) {
       rto_.on_sample(now - timed_at_);
@@ -341,7 +364,12 @@ bool Connection::process_ack(const Segment& seg, Instant now) {
     }
     retransmit_count_ = 0;
     duplicate_acks_ = 0;
-    if (congestion_->on_new_ack(seg.ack, acked, flight, snd_max_) == CongestionAction::RetransmitFirstUnacked) {
+    // RFC 5681 3.1: "the acknowledgment of the SYN/ACK MUST NOT increase the size of the
+    // congestion window": the SYN's sequence number is not data (passive open, simultaneous open).
+    const std::uint32_t syn_acked = snd_una_before == iss_ ? 1U : 0U;
+    if (acked > syn_acked &&
+        congestion_->on_new_ack(seg.ack, acked - syn_acked, flight, snd_max_) ==
+            CongestionAction::RetransmitFirstUnacked) {
       retransmit_first_unacked(now);
     }
     // RFC 6298 5.2 / 5.3.
@@ -351,8 +379,11 @@ bool Connection::process_ack(const Segment& seg, Instant now) {
       arm_retransmit(now);
     }
   } else if (seg.ack == snd_una_ && seg.payload.empty() && !seg.flags.any(TcpFlags::Syn | TcpFlags::Fin) &&
-             lt(snd_una_, snd_max_) && (static_cast<std::uint32_t>(seg.window) << snd_wscale_) == snd_wnd_) {
-    // RFC 5681 2: a duplicate ACK.
+             lt(snd_una_, snd_max_) && (static_cast<std::uint32_t>(seg.window) << snd_wscale_) == snd_wnd_ &&
+             snd_wnd_ != 0) {
+    // RFC 5681 2: a duplicate ACK. Not while the peer's window is zero: then the only byte out is
+    // a zero-window probe (RFC 9293 3.8.6.1) and the peer's answers to it say nothing about loss;
+    // taking the third for one would "fast retransmit" data into the closed window.
     ctx_.counters.rx_duplicate_acks++;
     duplicate_acks_++;
     if (congestion_->on_duplicate_ack(flight, snd_max_, snd_una_) == CongestionAction::RetransmitFirstUnacked) {

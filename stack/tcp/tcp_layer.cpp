@@ -84,7 +84,8 @@ void Stack::tcp_after(TcpSocketId id) {
 Instant Stack::tcp_poll() {
   Instant next = Instant::never();
   // Timers may close connections; collect first so erasing does not disturb the walk.
-  std::vector<TcpSocketId> due;
+  std::vector<TcpSocketId>& due = tcp_due_;
+  due.clear();
   for (auto& [id, entry] : tcp_entries_) {
     if (!entry.connection) {
       continue;

@@ -99,7 +99,19 @@ void Connection::send_syn(bool with_ack) {
 }
 
 void Connection::send_ack() {
-  send_control(snd_nxt_, wire::TcpFlags::Ack);
+  // RFC 9293 3.10.7.4: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, SND.NXT being the next new sequence
+  // number. Our snd_nxt_ goes back to SND.UNA after a retransmission timeout (go-back-N) while the
+  // peer may hold everything up to snd_max_ already: an empty segment below its RCV.NXT fails its
+  // acceptability test (3.10.7.4 first) and its ACK is ignored -- and when both sides do that, each
+  // answers the other's ACK with another one, forever. So: the highest sequence number sent, kept
+  // inside the window the peer last offered (a zero-window probe byte or a FIN beyond the window
+  // may not have been taken; with a zero window only SEG.SEQ = RCV.NXT is acceptable).
+  SeqNum seq = snd_nxt_;
+  if (snd_wnd_ > 0) {
+    const SeqNum last_in_window = snd_una_ + SeqLen{snd_wnd_ - 1};
+    seq = seq_max(snd_nxt_, seq_min(snd_max_, last_in_window));
+  }
+  send_control(seq, wire::TcpFlags::Ack);
 }
 
 void Connection::send_rst(SeqNum seq) {

@@ -66,6 +66,9 @@ void Connection::on_retransmit_timeout(Instant now) {
   rto_.backoff();       // RFC 6298 5.5
   timed_seq_.reset();   // Karn: no sample across a retransmission
   if (handshake) {
+    // RFC 5681 3.1: after a lost SYN or SYN,ACK the initial window is one segment; the algorithm
+    // learns of the loss here and applies it in start() (on entering ESTABLISHED).
+    congestion_->on_timeout((snd_max_ - snd_una_).raw(), snd_max_);
     send_syn(state_ == TcpState::SynReceived);
     ctx_.counters.retransmissions++;
     retransmissions_total_++;

@@ -115,15 +115,16 @@ expect_usage --serve "${good[@]}" --serve echo:7 --serve discard:7
 expect_usage --stats-interval "${good[@]}" --stats-interval 0
 expect_usage --pcap "${good[@]}" --pcap "$work/no/such/dir/x.pcap"
 expect_usage --bogus "${good[@]}" --bogus
-# TCP-only services are refused until TCP lands, with that reason.
-for spec in chargen:19 http:8080 http:8080:/tmp; do
-  expect_usage --serve "${good[@]}" --serve "$spec"
-  check "--serve $spec says it is not available until TCP lands" grep -q "not available until TCP lands" "$work/err"
-done
+# An http directory that does not exist, and --connect targets that cannot work.
+expect_usage --serve "${good[@]}" --serve http:8080:/nonexistent/tapstack-dir
+expect_usage --connect "${good[@]}" --connect 10.98.0.2:80
+expect_usage --connect "${good[@]}" --connect 10.98.0.3:0
+expect_usage --connect "${good[@]}" --connect 10.98.0.3
+expect_usage --connect "${good[@]}" --connect host:80
 status=0
 "$tapstack" live --help >"$work/help" 2>&1 || status=$?
 check "live --help exits 0 and documents every flag" \
-  bash -c "[ $status -eq 0 ] && for f in --tap --ip --mac --gateway --serve --pcap --stats; do grep -q -- \"\$f\" '$work/help' || exit 1; done"
+  bash -c "[ $status -eq 0 ] && for f in --tap --ip --mac --gateway --serve --connect --pcap --stats; do grep -q -- \"\$f\" '$work/help' || exit 1; done"
 
 if [ "$root" -ne 1 ]; then
   if [ "$failures" -ne 0 ]; then
