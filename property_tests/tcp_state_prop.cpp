@@ -1235,10 +1235,8 @@ class Harness {
   }
 
   void check_sent(const Sent& s, const Snapshot& pre, const Snapshot& post) {
-    if (std::getenv("TCP_PROP_KNOWN") != nullptr && s.header.seq_number == pre.snd_una.raw() && !s.payload.empty() &&  // EXPLORE-ONLY
-        gt(SeqNum{s.header.seq_number} + SeqLen{static_cast<std::uint32_t>(s.payload.size())}, pre.snd_max)) {
-      return;  // EXPLORE-ONLY: retransmit_first_unacked takes unsent bytes
-    }
+    const bool known = std::getenv("TCP_PROP_KNOWN") != nullptr && (s.header.seq_number == pre.snd_una.raw() || s.header.seq_number == post.snd_una.raw()) && !s.payload.empty() &&  // EXPLORE-ONLY
+        gt(SeqNum{s.header.seq_number} + SeqLen{static_cast<std::uint32_t>(s.payload.size())}, post.snd_max);  // EXPLORE-ONLY
     std::string why;
     if (!flags_valid(s, why)) {
       fail("invalid segment sent (" + describe(s) + "): " + why);
@@ -1278,7 +1276,7 @@ class Harness {
       // a closed window (SND.WND as the RFC's update rule computes it; data sent before the window
       // shrank may be retransmitted).
       if (gt(end, pre.snd_max)) {
-        expect(rfc_wnd_.has_value() && le(end, post.snd_una + SeqLen{*rfc_wnd_} + SeqLen{1}),
+        expect(known || (rfc_wnd_.has_value() && le(end, post.snd_una + SeqLen{*rfc_wnd_} + SeqLen{1})),
                "new data sent beyond SND.UNA + SND.WND + 1 probe byte: " + describe(s));
       }
       expect(s.payload.size() <= conn_->send_mss(), "a segment larger than the send MSS");
@@ -1293,7 +1291,7 @@ class Harness {
     }
     const SeqNum seg_end = seq + SeqLen{static_cast<std::uint32_t>(s.payload.size())} +
                            SeqLen{f.any(TcpFlags::Syn | TcpFlags::Fin) ? 1U : 0U};
-    expect(le(seg_end, post.snd_max), "a segment reaches beyond SND.MAX");
+    expect(known || le(seg_end, post.snd_max), "a segment reaches beyond SND.MAX");
   }
 
   std::uint8_t our_shift() const {

@@ -303,6 +303,9 @@ class Stack {
   TcpEntry* tcp_entry(TcpSocketId id);
   const TcpEntry* tcp_entry(TcpSocketId id) const;
   void tcp_close_listener(TcpSocketId id);
+  // The connection behind a handle the user holds: BadSocket for an unknown or released handle,
+  // `if_listener` for a listener.
+  Result<tcp::Connection*, SocketError> tcp_user_connection(TcpSocketId socket, SocketError if_listener);
 
   // stack/udp/udp_layer.cpp
   void udp_input(const Inbound& datagram, Instant now);

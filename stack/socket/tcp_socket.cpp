@@ -9,6 +9,17 @@
 
 namespace tapstack {
 
+Result<tcp::Connection*, SocketError> Stack::tcp_user_connection(TcpSocketId socket, SocketError if_listener) {
+  TcpEntry* entry = tcp_entry(socket);
+  if (entry == nullptr || !entry->user_holds) {
+    return fail(SocketError::BadSocket);
+  }
+  if (!entry->connection) {
+    return fail(if_listener);
+  }
+  return entry->connection.get();
+}
+
 Result<TcpSocketId, SocketError> Stack::tcp_listen(std::uint16_t port, std::size_t backlog) {
   if (port == 0) {
     return fail(SocketError::InvalidArgument);
@@ -78,14 +89,11 @@ Result<TcpSocketId, SocketError> Stack::tcp_connect(wire::Ipv4Address destinatio
 }
 
 Result<std::size_t, SocketError> Stack::tcp_send(TcpSocketId socket, Bytes data) {
-  TcpEntry* entry = tcp_entry(socket);
-  if (entry == nullptr || !entry->user_holds) {
-    return fail(SocketError::BadSocket);
+  auto held = tcp_user_connection(socket, SocketError::NotConnected);
+  if (!held.ok()) {
+    return fail(held.error());
   }
-  if (!entry->connection) {
-    return fail(SocketError::NotConnected);
-  }
-  tcp::Connection& connection = *entry->connection;
+  tcp::Connection& connection = **held;
   if (connection.error().has_value()) {
     return fail(*connection.error());
   }
@@ -107,14 +115,11 @@ Result<std::size_t, SocketError> Stack::tcp_send(TcpSocketId socket, Bytes data)
 }
 
 Result<std::size_t, SocketError> Stack::tcp_receive(TcpSocketId socket, MutableBytes out) {
-  TcpEntry* entry = tcp_entry(socket);
-  if (entry == nullptr || !entry->user_holds) {
-    return fail(SocketError::BadSocket);
+  auto held = tcp_user_connection(socket, SocketError::NotConnected);
+  if (!held.ok()) {
+    return fail(held.error());
   }
-  if (!entry->connection) {
-    return fail(SocketError::NotConnected);
-  }
-  tcp::Connection& connection = *entry->connection;
+  tcp::Connection& connection = **held;
   if (connection.error().has_value()) {
     return fail(*connection.error());
   }
@@ -136,17 +141,14 @@ Result<std::size_t, SocketError> Stack::tcp_receive(TcpSocketId socket, MutableB
 }
 
 Result<Unit, SocketError> Stack::tcp_shutdown(TcpSocketId socket) {
-  TcpEntry* entry = tcp_entry(socket);
-  if (entry == nullptr || !entry->user_holds) {
-    return fail(SocketError::BadSocket);
+  auto held = tcp_user_connection(socket, SocketError::InvalidArgument);
+  if (!held.ok()) {
+    return fail(held.error());
   }
-  if (!entry->connection) {
-    return fail(SocketError::InvalidArgument);
+  if ((*held)->error().has_value()) {
+    return fail(*(*held)->error());
   }
-  if (entry->connection->error().has_value()) {
-    return fail(*entry->connection->error());
-  }
-  entry->connection->shutdown(now_);
+  (*held)->shutdown(now_);
   tcp_after(socket);
   return Unit{};
 }
@@ -208,26 +210,20 @@ Result<Unit, SocketError> Stack::tcp_abort(TcpSocketId socket) {
 }
 
 Result<Unit, SocketError> Stack::tcp_set_nagle(TcpSocketId socket, bool enabled) {
-  TcpEntry* entry = tcp_entry(socket);
-  if (entry == nullptr || !entry->user_holds) {
-    return fail(SocketError::BadSocket);
+  auto held = tcp_user_connection(socket, SocketError::InvalidArgument);
+  if (!held.ok()) {
+    return fail(held.error());
   }
-  if (!entry->connection) {
-    return fail(SocketError::InvalidArgument);
-  }
-  entry->connection->set_nagle(enabled);
+  (*held)->set_nagle(enabled);
   return Unit{};
 }
 
 Result<Unit, SocketError> Stack::tcp_set_keepalive(TcpSocketId socket, bool enabled) {
-  TcpEntry* entry = tcp_entry(socket);
-  if (entry == nullptr || !entry->user_holds) {
-    return fail(SocketError::BadSocket);
+  auto held = tcp_user_connection(socket, SocketError::InvalidArgument);
+  if (!held.ok()) {
+    return fail(held.error());
   }
-  if (!entry->connection) {
-    return fail(SocketError::InvalidArgument);
-  }
-  entry->connection->set_keepalive(enabled, now_);
+  (*held)->set_keepalive(enabled, now_);
   return Unit{};
 }
 

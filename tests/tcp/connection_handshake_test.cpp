@@ -504,11 +504,23 @@ TEST_F(SynSentFixture, SynSentDropsSegmentWithoutSynOrRst) {
 }
 
 TEST_F(SynSentFixture, SynSentToClosedOnClose) {
-  // 3.10.4 SYN-SENT: delete the TCB, nothing sent.
+  // 3.10.4 SYN-SENT: delete the TCB, nothing sent. (tcp_close: the user released the socket.)
+  conn().set_orphaned();
   conn().shutdown(now_);
   expect_nothing_sent();
   expect_state(TcpState::Closed);
   EXPECT_EQ(conn().deadline(), Instant::never());
+}
+
+TEST_F(SynSentFixture, SynSentHalfCloseSendsFinOnceEstablished) {
+  // tcp_shutdown is a half close: the user still reads, so the TCB stays and the FIN follows the
+  // handshake (3.10.4 allows queuing the CLOSE as in SYN-RECEIVED).
+  conn().shutdown(now_);
+  expect_nothing_sent();
+  expect_state(TcpState::SynSent);
+  syn_ack(kIrs, local(0));
+  expect_state(TcpState::FinWait1);
+  expect_sent(kFinAck, local(0), remote(0));
 }
 
 TEST_F(SynSentFixture, SynSentToClosedOnAbortWithoutRst) {
