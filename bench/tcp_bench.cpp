@@ -92,7 +92,7 @@ class RingDevice final : public link::Device {
         break;
       }
       const std::size_t slot = (head_ + count_) % slots_.size();
-      std::memcpy(slots_[slot].data(), frame.data.data(), frame.data.size());
+      copy_frame(slots_[slot].data(), frame.data);
       lengths_[slot] = frame.data.size();
       ++count_;
       ++taken;
@@ -106,6 +106,20 @@ class RingDevice final : public link::Device {
   Result<std::size_t, link::DeviceError> receive(link::FrameBatch& batch) override {
     (void)batch;
     return std::size_t{0};
+  }
+
+  // The wire's copy, in pieces of at most 2 KiB: glibc (2.36) copies larger blocks with
+  // `rep movsb`, which on some x86 CPUs (AMD EPYC among them) runs an order of magnitude slower
+  // when destination and source are misaligned to each other by 1..32 bytes modulo 64; pieces
+  // this size take the vector loop instead. Keeps the link's cost independent of where malloc put
+  // the frame buffers (the stack's own copies are left as they are: they are what is measured).
+  static void copy_frame(std::byte* to, Bytes frame) {
+    constexpr std::size_t kPiece = 2048;
+    std::size_t at = 0;
+    for (; at + kPiece < frame.size(); at += kPiece) {
+      std::memcpy(to + at, frame.data() + at, kPiece);
+    }
+    std::memcpy(to + at, frame.data() + at, frame.size() - at);
   }
 
   bool empty() const { return count_ == 0; }

@@ -128,18 +128,13 @@ constexpr std::array<Peer, 3> kPeers = {
 };
 constexpr wire::Ipv4Address kBeyondGateway = wire::Ipv4Address::from_octets(192, 0, 2, 7);
 
-// The timer invariants, off while three known issues (reported to the lead) are open:
-//   - a connection probing a zero window (RFC 9293 3.8.6.1) probes forever, also when orphaned
-//     and when no probe is ever answered;
-//   - with a window that is open but below what sender SWS avoidance sends into, and nothing in
-//     flight, no timer runs at all (RFC 1122 4.2.3.4's override timeout is missing): the data
-//     waits forever, and an orphaned connection in that state is never freed;
-//   - tcp_close in FIN-WAIT-2 (after tcp_shutdown and the peer's ACK of our FIN) arms no
-//     FIN-WAIT-2 limit, unlike a close before it: a silent peer keeps the TCB forever.
-// On: (a) a connection with something to send or acknowledge has a timer running (poll() does
-// not return never), and (b) a peer that goes silent sees every connection end on its own.
-// Off: finish() resets what is left with exact-match RSTs instead.
-constexpr bool kStrictTimers = false;
+// The timer invariants: (a) a connection with something to send or acknowledge has a timer
+// running (poll() does not return never), and (b) a peer that goes silent sees every connection
+// end on its own. They caught three leaks, fixed since (regression inputs regression_*.bin):
+// zero-window probes nobody answers, a window too small to send into with nothing in flight (RFC
+// 1122 4.2.3.4's override timeout), and tcp_close in FIN-WAIT-2 arming no FIN-WAIT-2 limit.
+// Off (for experiments): finish() resets what is left with exact-match RSTs instead.
+constexpr bool kStrictTimers = true;
 
 constexpr std::uint16_t kListenPort = 80;
 constexpr std::uint16_t kSetupRemotePort = 5000;   // the active connection's peer port

@@ -390,10 +390,9 @@ class Harness {
     if (conn_->state() != TcpState::Closed) {
       abort();  // the user abandons this TCB before opening the next
     }
-    if (opened_) {
+    if (touched_) {
       new_incarnation();
     }
-    opened_ = true;
     const Snapshot pre = snapshot();
     conn_->open_active(now_);
     anchor_ = now_;
@@ -407,10 +406,9 @@ class Harness {
     if (conn_->state() != TcpState::Closed) {
       abort();  // the user abandons this TCB before opening the next
     }
-    if (opened_) {
+    if (touched_) {
       new_incarnation();
     }
-    opened_ = true;
     const Snapshot pre = snapshot();
     conn_->open_passive();
     finish_step("OPEN(passive)", pre, bit(TcpState::Listen), std::nullopt, true);
@@ -1152,6 +1150,7 @@ class Harness {
 
   // Takes what the connection sent during the step and adds the step to the trace.
   void record(const std::string& what) {
+    touched_ = true;
     last_sent_ = recorder_.take();
     last_what_ = what;
     const Snapshot post = snapshot();
@@ -1167,7 +1166,6 @@ class Harness {
     RC_LOG() << line.str() << "\n";
     if (std::getenv("TCP_PROP_DUMP")) std::fprintf(stderr, "%s\n", line.str().c_str());  // COVERAGE-TMP
     coverage()[std::string(to_string(post.state))]++;  // COVERAGE-TMP
-    if (post.state == TcpState::Closed && conn_->state() == TcpState::Closed && !trace_.empty() && trace_.size() >= 2 && trace_[trace_.size()-2].find("=> CLOSED") == std::string::npos) coverage()["->CLOSED " + what.substr(0, std::min<std::size_t>(what.size(), 40))]++;  // COVERAGE-TMP
     { auto r = what.find('['); if (r != std::string::npos) coverage()[what.substr(r)]++; }  // COVERAGE-TMP
   }
 
@@ -1375,7 +1373,7 @@ class Harness {
   Instant tw_earliest_ = Instant::never();
   Instant tw_latest_ = Instant::never();
   std::vector<std::string> trace_;
-  bool opened_ = false;
+  bool touched_ = false;  // a call or segment reached this TCB: the next OPEN takes a fresh one
 };
 
 // ---------------------------------------------------------------------------
@@ -1596,9 +1594,10 @@ class Peer final : public Step {
     const TcpFlags flags{spec_.flags};
     const bool ack = spec_.ack != AckAt::None;
     m.states = map_states(m.states, [&](TcpState s) -> StateSet {
-      // A RST at RCV.NXT is always acceptable (RFC 9293 table 6, RFC 5961 3.2), so its outcome is
-      // certain; in SYN-SENT it counts when its ACK acknowledges the SYN (3.10.7.3).
-      if (flags.has(TcpFlags::Rst) && spec_.seq == SeqAt::RcvNxt) {
+      // An empty RST at RCV.NXT is acceptable with any window (RFC 9293 table 6, RFC 5961 3.2), so
+      // its outcome is certain; in SYN-SENT it counts when its ACK acknowledges the SYN (3.10.7.3).
+      if (flags.has(TcpFlags::Rst) && spec_.seq == SeqAt::RcvNxt && !flags.any(TcpFlags::Syn | TcpFlags::Fin) &&
+          spec_.len == 0) {
         if (synchronized(s)) {
           return s == TcpState::TimeWait ? bit(s) | bit(TcpState::Closed) : bit(TcpState::Closed);
         }

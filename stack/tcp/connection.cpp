@@ -216,7 +216,12 @@ void Connection::shutdown(Instant now) {
       }
       return;
     default:
-      return;  // closing already: "error: connection closing" is the socket layer's to report
+      // Closing already ("error: connection closing" is the socket layer's to report). Closed by
+      // the user in FIN-WAIT-2: nobody reads any more, so the peer's FIN is not awaited forever.
+      if (orphaned_ && state_ == TcpState::FinWait2 && time_wait_at_ == Instant::never()) {
+        time_wait_at_ = now + ctx_.limits.msl + ctx_.limits.msl;
+      }
+      return;
   }
 }
 

@@ -178,6 +178,9 @@ void Connection::challenge_ack(Instant now) {
 
 void Connection::input_synchronized(const Segment& seg, Instant now) {
   last_received_ = now;
+  if (persist_at_ != Instant::never()) {
+    retransmit_count_ = 0;  // the peer answers: window probes go on (RFC 1122 4.2.2.17)
+  }
   if (keepalive_ && state_ == TcpState::Established) {
     keepalive_sent_ = 0;
     keepalive_at_ = now + ctx_.limits.keepalive_idle;

@@ -196,10 +196,11 @@ void Connection::output(Instant now) {
         break;
       }
     }
-    // RFC 9293 3.8.6.1: data waits on a zero window and nothing is in flight that an ACK would
-    // answer: probe the window.
+    // Data waits and nothing is in flight that an ACK would answer: the window is zero (RFC 9293
+    // 3.8.6.1: probe it) or too small for the SWS rules (RFC 1122 4.2.3.4: the override timeout
+    // sends what fits). Either way a timer must run, or the connection would wait forever.
     const bool data_waits = lt(snd_nxt_, data_end);
-    if (!sent && data_waits && snd_nxt_ == snd_una_ && snd_wnd_ == 0 && persist_at_ == Instant::never() &&
+    if (!sent && data_waits && snd_nxt_ == snd_una_ && persist_at_ == Instant::never() &&
         retransmit_at_ == Instant::never()) {
       persist_backoff_ = 0;
       persist_at_ = now + std::clamp(rto_.rto(), ctx_.limits.rto.min_rto, ctx_.limits.persist_max);

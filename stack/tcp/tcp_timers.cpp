@@ -95,8 +95,27 @@ void Connection::on_persist_timeout(Instant now) {
     return;
   }
   const SeqNum data_end = buffer_seq_ + SeqLen{static_cast<std::uint32_t>(send_buffer_->size())};
-  if (snd_wnd_ != 0 || snd_nxt_ != snd_una_ || !lt(snd_nxt_, data_end)) {
+  if (snd_nxt_ != snd_una_ || !lt(snd_nxt_, data_end)) {
     output(now);
+    return;
+  }
+  // A peer that answers no probe at all is gone: give up as for retransmissions (RFC 1122 4.2.3.5;
+  // 4.2.2.17 keeps the connection open only while probes are acknowledged). Any segment from the
+  // peer resets the count (tcp_input.cpp).
+  if (retransmit_count_ >= ctx_.limits.retransmissions_max) {
+    ctx_.counters.timeouts++;
+    fail_with(SocketError::TimedOut);
+    return;
+  }
+  ++retransmit_count_;
+  if (snd_wnd_ != 0) {
+    // RFC 1122 4.2.3.4: the override timeout: send what the (small) window takes, SWS or not.
+    const std::size_t unsent = static_cast<std::size_t>((data_end - snd_nxt_).raw());
+    const std::size_t len = std::min({unsent, std::size_t{snd_wnd_}, std::size_t{smss_}});
+    send_data_segment(snd_nxt_, len, false);
+    snd_nxt_ += SeqLen{static_cast<std::uint32_t>(len)};
+    snd_max_ = seq_max(snd_max_, snd_nxt_);
+    arm_retransmit(now);
     return;
   }
   // RFC 9293 3.8.6.1: probe with one byte of new data beyond the zero window. SND.NXT stays; if the
